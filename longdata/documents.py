@@ -1,0 +1,196 @@
+"""Documents and the streaming readers that yield them.
+
+Every reader yields `Document`s one at a time and reports each bad record to a
+`RejectLog` (file, line, reason) instead of failing: valid records are never lost.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+
+from .text import detect_lang
+
+SPECIAL_TOKEN_STRINGS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source document, as every reader yields it."""
+
+    id: str
+    text: str
+    lang: str
+    source: str
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class RejectRecord:
+    file: str
+    line: int
+    reason: str
+    doc_id: str = ""
+
+
+class RejectLog:
+    """Counts rejects by reason and, when given a path, writes each one as a JSON line."""
+
+    def __init__(self, path: Path | None = None, keep: int = 20):
+        self.path = path
+        self.counts: Counter[str] = Counter()
+        self.examples: list[RejectRecord] = []
+        self._keep = keep
+        self._fh: IO[str] | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(path, "w", encoding="utf-8")
+
+    def add(self, file: str, line: int, reason: str, doc_id: str = "") -> None:
+        rec = RejectRecord(file, line, reason, doc_id)
+        self.counts[reason.split(":")[0]] += 1
+        if len(self.examples) < self._keep:
+            self.examples.append(rec)
+        if self._fh is not None:
+            self._fh.write(json.dumps(rec.__dict__, ensure_ascii=False) + "\n")
+            self._fh.flush()
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    text_field: str = "text"
+    id_field: str = "id"
+    lang_field: str = "lang"
+
+
+def stable_id(text: str) -> str:
+    """Content-derived id for records that carry none: stable across file moves and runs."""
+    return "doc-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _make_doc(rec: dict, opts: ReadOptions, source: str, line: int, rejects: RejectLog) -> Document | None:
+    if not isinstance(rec, dict):
+        rejects.add(source, line, f"not a JSON object: got {type(rec).__name__}")
+        return None
+    if opts.text_field not in rec:
+        keys = ", ".join(sorted(map(str, rec))[:8])
+        rejects.add(source, line, f"missing text field: no {opts.text_field!r} (fields: {keys}); pass --text-field")
+        return None
+    text = rec[opts.text_field]
+    if not isinstance(text, str):
+        rejects.add(source, line, f"text not a string: {opts.text_field!r} is {type(text).__name__}")
+        return None
+    text = text.replace("\r\n", "\n").strip()
+    if not text:
+        rejects.add(source, line, "empty text")
+        return None
+    if any(s in text for s in SPECIAL_TOKEN_STRINGS):
+        rejects.add(source, line, "contains a chat special token such as <|im_end|>")
+        return None
+    raw_id = rec.get(opts.id_field)
+    doc_id = str(raw_id) if raw_id not in (None, "") else stable_id(text)
+    lang = rec.get(opts.lang_field) or detect_lang(text)
+    meta = {k: v for k, v in rec.items() if k not in (opts.text_field, opts.id_field, opts.lang_field)
+            and isinstance(v, (str, int, float, bool))}
+    return Document(doc_id, text, str(lang), source, meta)
+
+
+def _read_jsonl(path: Path, opts: ReadOptions, rejects: RejectLog) -> Iterator[Document]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        for line_no, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                rejects.add(path.name, line_no, f"invalid UTF-8: byte {err.start} of the line; re-encode the file as UTF-8")
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as err:
+                rejects.add(path.name, line_no, f"malformed JSON: {err.msg} at column {err.colno}")
+                continue
+            doc = _make_doc(rec, opts, path.name, line_no, rejects)
+            if doc is not None:
+                yield doc
+
+
+def _read_parquet(path: Path, opts: ReadOptions, rejects: RejectLog) -> Iterator[Document]:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    row = 0
+    for batch in pf.iter_batches(batch_size=256):
+        for rec in batch.to_pylist():
+            row += 1
+            doc = _make_doc(rec, opts, path.name, row, rejects)
+            if doc is not None:
+                yield doc
+
+
+def _read_txt(path: Path, root: Path, opts: ReadOptions, rejects: RejectLog) -> Iterator[Document]:
+    rel = path.relative_to(root).as_posix() if path != root else path.name
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        rejects.add(rel, 0, f"invalid UTF-8: byte {err.start}; re-encode the file as UTF-8")
+        return
+    doc = _make_doc({opts.text_field: text, opts.id_field: rel.rsplit(".", 1)[0]}, opts, rel, 0, rejects)
+    if doc is not None:
+        yield doc
+
+
+def _expand(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file() and _kind(p) is not None)
+    if not path.exists():
+        raise FileNotFoundError(f"corpus path does not exist: {path}")
+    if _kind(path) is None:
+        raise ValueError(f"unsupported corpus file {path}: use .jsonl, .jsonl.gz, .parquet or .txt (or a folder of them)")
+    return [path]
+
+
+def _kind(path: Path) -> str | None:
+    name = path.name.lower()
+    for suffix in (".jsonl.gz", ".jsonl", ".json.gz", ".parquet", ".txt"):
+        if name.endswith(suffix):
+            return suffix
+    return None
+
+
+def corpus_files(paths: Iterable[str | Path]) -> list[Path]:
+    """All readable files behind the given files and folders, in a stable order."""
+    files: list[Path] = []
+    for p in paths:
+        files.extend(_expand(Path(p)))
+    return files
+
+
+def read_documents(paths: Iterable[str | Path], rejects: RejectLog | None = None,
+                   opts: ReadOptions = ReadOptions()) -> Iterator[Document]:
+    """Stream documents from files and folders (.jsonl, .jsonl.gz, .parquet, .txt)."""
+    rejects = rejects if rejects is not None else RejectLog()
+    paths = [Path(p) for p in paths]
+    for path in corpus_files(paths):
+        kind = _kind(path)
+        if kind == ".parquet":
+            yield from _read_parquet(path, opts, rejects)
+        elif kind == ".txt":
+            root = next((p for p in paths if p.is_dir() and p in path.parents), path.parent)
+            yield from _read_txt(path, root, opts, rejects)
+        else:
+            yield from _read_jsonl(path, opts, rejects)

@@ -1,0 +1,48 @@
+"""The shapes every QA generator shares."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+from ..documents import Document
+
+
+@dataclass(frozen=True)
+class QA:
+    """A question about one gold document and an answer that quotes it first.
+
+    `quote` is a verbatim slice of the gold document's text; `answer` is what follows
+    the quote in the assistant turn.
+    """
+
+    question: str
+    quote: str
+    answer: str
+    doc_id: str
+
+
+@dataclass(frozen=True)
+class Reject:
+    """Why no QA came out for a document (counted by `reason` in summaries and cards)."""
+
+    doc_id: str
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class QARequest:
+    """One gold document to write a QA for; `key` seeds every random choice about it."""
+
+    doc: Document
+    key: str
+    lang: str
+
+
+class Generator(Protocol):
+    """Extractive (offline) or an OpenAI-compatible model. `make_qas` takes a batch so a
+    model backend can run the requests concurrently; results come back in request order."""
+
+    name: str
+
+    def make_qas(self, requests: Sequence[QARequest]) -> list[QA | Reject]: ...

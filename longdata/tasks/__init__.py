@@ -1,0 +1,1 @@
+"""One module per published dataset: each turns Documents into sample dicts."""
