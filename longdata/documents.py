@@ -59,6 +59,13 @@ class RejectLog:
             self._fh.write(json.dumps(rec.__dict__, ensure_ascii=False) + "\n")
             self._fh.flush()
 
+    def add_doc(self, doc: "Document", reason: str) -> None:
+        """Reject a parsed document; its `source` is `file:line`."""
+        file, _, line = doc.source.rpartition(":")
+        if not line.isdigit():
+            file, line = doc.source, "0"
+        self.add(file, int(line), reason, doc.id)
+
     @property
     def total(self) -> int:
         return sum(self.counts.values())
@@ -105,7 +112,7 @@ def _make_doc(rec: dict, opts: ReadOptions, source: str, line: int, rejects: Rej
     lang = rec.get(opts.lang_field) or detect_lang(text)
     meta = {k: v for k, v in rec.items() if k not in (opts.text_field, opts.id_field, opts.lang_field)
             and isinstance(v, (str, int, float, bool))}
-    return Document(doc_id, text, str(lang), source, meta)
+    return Document(doc_id, text, str(lang), f"{source}:{line}" if line else source, meta)
 
 
 def _read_jsonl(path: Path, opts: ReadOptions, rejects: RejectLog) -> Iterator[Document]:

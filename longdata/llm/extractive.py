@@ -1,0 +1,124 @@
+"""Offline QA generator: picks a salient passage of 1-3 sentences, asks about its
+keywords and answers by quoting the passage verbatim. No model, no network."""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from functools import lru_cache
+from typing import Sequence
+
+from ..prompts import load_template
+from ..seeding import rng_for
+from ..text import sentence_spans
+from .base import QA, QARequest, Reject
+
+# passage length bounds in characters, per language
+PASSAGE_CHARS = {"zh": (20, 160), "en": (60, 420)}
+SCORED_CANDIDATES = 4
+_EN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|\d[\d,.]*\d|\d")
+_EN_STOP = frozenset("""a about above after again against all also am an and any are as at be because been
+before being below between both but by can could did do does doing down during each few for from further
+had has have having he her here hers herself him himself his how i if in into is it its itself just me more
+most my myself no nor not now of off on once only or other our ours ourselves out over own same she should
+so some such than that the their theirs them themselves then there these they this those through to too
+under until up very was we were what when where which while who whom why will with would you your yours
+yourself yourselves one two many much may might must shall upon its it's s t known called became become
+first later often however among within without whose since around several such still well made make use
+used using including included part parts""".split())
+_ZH_STOP = frozenset("""一个 一种 这个 那个 他们 我们 其中 以及 因为 所以 但是 而且 并且 这些 那些 已经 可以 没有 就是
+这样 由于 对于 成为 进行 通过 之一 之后 之前 以后 以来 目前 同时 此外 其他 主要 一些 许多 非常 不仅 不同 也是""".split())
+
+
+# nouns, names, places, organisations, verbal nouns, other proper nouns, English words
+_ZH_POS = ("n", "nr", "ns", "nt", "nz", "vn", "eng")
+
+
+@lru_cache(maxsize=1)
+def _jieba_analyse():
+    import logging
+
+    import jieba
+    import jieba.analyse
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.analyse
+
+
+class ExtractiveGenerator:
+    """Deterministic for a request key: the same document and key give the same QA."""
+
+    name = "extractive"
+
+    def make_qas(self, requests: Sequence[QARequest]) -> list[QA | Reject]:
+        return [self.make_qa(r) for r in requests]
+
+    def make_qa(self, req: QARequest) -> QA | Reject:
+        doc, lang = req.doc, req.lang
+        rng = rng_for(0, "extractive", req.key)
+        candidates = _passages(doc.text, lang)
+        if not candidates:
+            return Reject(doc.id, "no passage", f"no run of 1-3 sentences within {PASSAGE_CHARS[lang]} characters")
+        scored = []
+        # keyword extraction is the costly step: score a few random candidates, not all
+        for start, end in rng.sample(candidates, min(len(candidates), SCORED_CANDIDATES)):
+            kws = _keywords(doc.text, start, end, lang)
+            if len(kws) >= 3:
+                scored.append((len(kws), start, end, kws))
+        if not scored:
+            return Reject(doc.id, "no keywords", "no passage with three distinct keywords")
+        _, start, end, kws = max(scored, key=lambda t: (t[0], -t[1]))
+        # cues: words (not numbers), preferring those that occur only in this passage
+        words = [k for k in kws if not k[0].isdigit()]
+        cues = sorted(words, key=lambda k: doc.text.count(k) > 1)[:2]
+        if len(cues) < 2:
+            return Reject(doc.id, "no keywords", "fewer than two word keywords in the passage")
+        rest = [k for k in kws if k not in cues][:3]
+        tpl = load_template(lang, "extractive")
+        question = rng.choice(tpl["questions"]).format(cue1=cues[0], cue2=cues[1])
+        keywords = _join(rest, tpl["joiner"], tpl["last_joiner"])
+        answer = tpl["answer"].format(cue1=cues[0], cue2=cues[1], keywords=keywords)
+        return QA(question=question, quote=doc.text[start:end], answer=answer, doc_id=doc.id)
+
+
+def _join(words: list[str], joiner: str, last: str) -> str:
+    return words[0] if len(words) == 1 else joiner.join(words[:-1]) + last + words[-1]
+
+
+def _passages(text: str, lang: str) -> list[tuple[int, int]]:
+    lo, hi = PASSAGE_CHARS[lang]
+    spans = sentence_spans(text, lang)
+    out = []
+    for i in range(len(spans)):
+        for j in range(i, min(i + 3, len(spans))):
+            start, end = spans[i][0], spans[j][1]
+            if "\n" in text[start:end]:
+                break
+            if lo <= end - start <= hi:
+                out.append((start, end))
+    return out
+
+
+def _keywords(text: str, start: int, end: int, lang: str, top: int = 6) -> list[str]:
+    """Salient terms of the passage text[start:end], as they are written in it."""
+    passage = text[start:end]
+    if lang == "zh":
+        tags = _jieba_analyse().extract_tags(passage, topK=top * 2, allowPOS=_ZH_POS)
+        return [t for t in tags if len(t) >= 2 and t not in _ZH_STOP and not t.isdigit() and t in passage][:top]
+    return _en_keywords(text, passage, top)
+
+
+def _en_keywords(text: str, passage: str, top: int) -> list[str]:
+    """TF-IDF over the document's sentences, stop words removed; capitalised names and numbers favoured."""
+    sentences = [s.lower() for s in re.split(r"(?<=[.!?])\s+", text)]
+    words = [w for w in _EN_WORD.findall(passage) if w.lower() not in _EN_STOP and len(w) > 2]
+    tf = Counter(w.lower() for w in words)
+    form = {}
+    for w in words:
+        form.setdefault(w.lower(), w)
+    def score(lw: str) -> float:
+        df = sum(1 for s in sentences if lw in s)
+        bonus = 1.5 if form[lw][0].isupper() or form[lw][0].isdigit() else 1.0
+        return tf[lw] * math.log((1 + len(sentences)) / (1 + df)) * bonus + len(lw) / 100
+    ranked = sorted(tf, key=lambda lw: (-score(lw), lw))
+    return [form[lw] for lw in ranked[:top]]
