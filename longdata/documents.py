@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,7 +101,8 @@ def _make_doc(rec: dict, opts: ReadOptions, source: str, line: int, rejects: Rej
     if not isinstance(text, str):
         rejects.add(source, line, f"text not a string: {opts.text_field!r} is {type(text).__name__}")
         return None
-    text = text.replace("\r\n", "\n").strip()
+    # NFC, as Qwen's tokenizer normalises before encoding: token counts then match it exactly
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n")).strip()
     if not text:
         rejects.add(source, line, "empty text")
         return None

@@ -101,11 +101,21 @@ def _passages(text: str, lang: str) -> list[tuple[int, int]]:
 
 def _keywords(text: str, start: int, end: int, lang: str, top: int = 6) -> list[str]:
     """Salient terms of the passage text[start:end], as they are written in it."""
-    passage = text[start:end]
     if lang == "zh":
-        tags = _jieba_analyse().extract_tags(passage, topK=top * 2, allowPOS=_ZH_POS)
-        return [t for t in tags if len(t) >= 2 and t not in _ZH_STOP and not t.isdigit() and t in passage][:top]
-    return _en_keywords(text, passage, top)
+        return _zh_keywords(text[start:end], top)
+    return _en_keywords(text, text[start:end], top)
+
+
+def _zh_keywords(passage: str, top: int) -> list[str]:
+    """TF-IDF over the passage's nouns with jieba's IDF table, as jieba.analyse does, but
+    tagged from the dictionary alone (no HMM): many times faster, same nouns in practice."""
+    import jieba.posseg
+
+    tfidf = _jieba_analyse().default_tfidf
+    tf = Counter(p.word for p in jieba.posseg.cut(passage, HMM=False)
+                 if p.flag in _ZH_POS and len(p.word) >= 2 and p.word not in _ZH_STOP)
+    score = {w: n * tfidf.idf_freq.get(w, tfidf.median_idf) for w, n in tf.items()}
+    return sorted(score, key=lambda w: (-score[w], w))[:top]
 
 
 def _en_keywords(text: str, passage: str, top: int) -> list[str]:

@@ -212,6 +212,7 @@ class _SampleBuilder:
                 stats.qa_rejects[qa.reason] += 1
             else:
                 turns.append((doc, qa, unans))
+        turns = self._unambiguous(turns, stats)
         if not any(not u for _, _, u in turns):
             stats.qa_rejects["sample without an answerable turn"] += 1
             return None
@@ -250,6 +251,19 @@ class _SampleBuilder:
             stats.qa_rejects["gold documents exceed the budget"] += 1
             return None
         return self._record(plan, turns, context, messages, num_tokens, stats)
+
+    @staticmethod
+    def _unambiguous(turns: list, stats: BuildStats) -> list:
+        """Drop a turn whose quote also stands in another gold document of the context:
+        the cited document would be ambiguous, or an 'unanswerable' turn answerable."""
+        in_context = [d for d, _, u in turns if not u]
+        kept = []
+        for doc, qa, unans in turns:
+            if any(qa.quote in d.text for d in in_context if d.id != doc.id):
+                stats.qa_rejects["quote shared with another gold document"] += 1
+            else:
+                kept.append((doc, qa, unans))
+        return kept
 
     def _cost(self, doc: Document) -> int:
         return self.doc_tokens[doc.id] + self.block_overhead

@@ -1,0 +1,171 @@
+"""The dataset card (README.md) of a Hub-shaped folder, rebuilt from the folder itself.
+
+Everything in the card is derived from what is in the folder: the parquet shards of every
+config (split sizes, features, statistics, plots) and manifest.json (how each config was
+built). So publishing one config rewrites the card with the other configs' entries exactly
+as they were, and `longdata card <folder>` refreshes it after any change by hand.
+The YAML keys this module computes are replaced; any other key already in the card is kept.
+"""
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import datasets
+import pyarrow as pa
+import pyarrow.parquet as pq
+from datasets import DatasetInfo, DatasetInfosDict, SplitInfo
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from . import resource_dir
+from .hubfolder import PLOTS, README, find_configs, read_manifest, split_files, write_if_changed
+from .redact import check_no_secrets
+from .stats import PLOT_KINDS, POSITION_BINS, plots, read_columns, split_stats
+
+PROJECT_DEFAULT = "zh-32k"
+DEFAULT_LICENSE = "apache-2.0"
+# The Hub's size_categories buckets, by upper bound on the number of examples.
+SIZE_CATEGORIES = ((10**3, "n<1K"), (10**4, "1K<n<10K"), (10**5, "10K<n<100K"), (10**6, "100K<n<1M"),
+                   (10**7, "1M<n<10M"), (10**8, "10M<n<100M"), (10**9, "100M<n<1B"), (10**10, "1B<n<10B"),
+                   (10**11, "10B<n<100B"), (10**12, "100B<n<1T"))
+
+
+def size_category(num_examples: int) -> str:
+    return next((name for bound, name in SIZE_CATEGORIES if num_examples < bound), "n>1T")
+
+
+def choose_default(configs: list[str], chosen: str | None, existing: str | None) -> str:
+    """The one default config: the one chosen explicitly, else the project default (zh-32k)
+    when built, else the card's current default, else the first by name."""
+    for candidate in (chosen, PROJECT_DEFAULT, existing):
+        if candidate in configs:
+            return candidate
+    return configs[0]
+
+
+def config_info(folder: Path, config: str) -> DatasetInfo:
+    """Features and split sizes of one config, read from its parquet footers only.
+
+    num_bytes is the uncompressed parquet size of the row groups, download_size the size of
+    the files: what the Hub computes for parquet repos."""
+    files = split_files(folder, config)
+    splits = datasets.SplitDict()
+    download_size = 0
+    for split, paths in files.items():
+        num_examples = num_bytes = 0
+        for path in paths:
+            meta = pq.read_metadata(path)
+            num_examples += meta.num_rows
+            num_bytes += sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+            download_size += path.stat().st_size
+        splits.add(SplitInfo(name=split, num_bytes=num_bytes, num_examples=num_examples))
+    features = datasets.Features.from_arrow_schema(pq.read_schema(next(iter(files.values()))[0]))
+    return DatasetInfo(config_name=config, features=features, splits=splits, download_size=download_size,
+                       dataset_size=sum(s.num_bytes for s in splits.values()))
+
+
+def _data_files(config: str, splits: list[str]) -> list[dict]:
+    return [{"split": split, "path": f"{config}/{split}-*.parquet"} for split in splits]
+
+
+def _stats_table(config: str, by_split: dict[str, dict]) -> str:
+    head = ("| split | examples | tokens min | p10 | p50 | p90 | max | docs (mean) | turns (mean) "
+            "| unanswerable turns | effective ratio mean | p10 | p50 |")
+    rows = [head, "|" + "---|" * head.count(" | ") + "---|"]
+    for split, s in by_split.items():
+        t, r = s["num_tokens"], s["effective_ratio"]
+        rows.append(
+            f"| {split} | {s['examples']:,} | {t['min']:,.0f} | {t['p10']:,.0f} | {t['p50']:,.0f} | {t['p90']:,.0f} "
+            f"| {t['max']:,.0f} | {s['num_docs']['mean']:.1f} | {s['turns']['mean']:.2f} "
+            f"| {s['unanswerable_share']:.1%} | {r['mean']:.2f} | {r['p10']:.2f} | {r['p50']:.2f} |")
+    edges = [f"{i / POSITION_BINS:.1f}-{(i + 1) / POSITION_BINS:.1f}" for i in range(POSITION_BINS)]
+    rows += ["", f"Answerable turns by the relative position of the gold document in the context ({config}):", "",
+             "| split | " + " | ".join(edges) + " |", "|---|" + "---|" * POSITION_BINS]
+    rows += [f"| {split} | " + " | ".join(f"{c:,}" for c in s["gold_positions"]) + " |" for split, s in by_split.items()]
+    return f"### {config}\n\n" + "\n".join(rows)
+
+
+def _build_row(config: str, record: dict, generators: list[str]) -> str:
+    prompts = "<br>".join(f"`{name}`: `{digest[:12]}`" for name, digest in sorted(record.get("prompt_hashes", {}).items()))
+    return (f"| {config} | {', '.join(generators)} | {record.get('seed', '')} | {record.get('version', '')} "
+            f"| {prompts} | {len(record.get('inputs', []))} |")
+
+
+def _config_row(config: str, summary: dict[str, dict], info: DatasetInfo, is_default: bool) -> str:
+    sizes = ", ".join(f"{split}: {s['examples']:,}" for split, s in summary.items() if split != "all")
+    return (f"| `{config}`{' (default)' if is_default else ''} | {', '.join(summary['all']['langs'])} | {sizes} "
+            f"| {info.download_size / 1e6:,.1f} MB |")
+
+
+def _plot_links(config: str) -> str:
+    return " ".join(f"![{config} {kind}]({PLOTS}/{config}-{kind}.png)" for kind in PLOT_KINDS)
+
+
+def _summarise(folder: Path, config: str) -> dict[str, dict]:
+    """Statistics of each split of a config and of all its splits together (`"all"`);
+    writes the config's plots as a side effect of having the columns at hand."""
+    tables = {split: read_columns(paths) for split, paths in split_files(folder, config).items()}
+    everything = pa.concat_tables(tables.values())
+    for kind, png in plots(everything, config).items():
+        write_if_changed(folder / PLOTS / f"{config}-{kind}.png", png)
+    return {**{split: split_stats(table) for split, table in tables.items()}, "all": split_stats(everything)}
+
+
+def _yaml(template: DatasetCard, existing: dict, infos: dict[str, DatasetInfo], default: str,
+          records: dict, langs: list[str]) -> DatasetCardData:
+    """Card metadata: the template's static keys, the computed ones, then any other key the
+    card already had."""
+    licenses = sorted({records.get(c, {}).get("license", DEFAULT_LICENSE) for c in infos})
+    ordered = [default] + [c for c in infos if c != default]  # datasets lists configs in this order
+    meta = template.data.to_dict()
+    meta.update({
+        "license": licenses[0] if len(licenses) == 1 else licenses,
+        "language": langs,
+        "size_categories": [size_category(sum(info.splits.total_num_examples for info in infos.values()))],
+        "configs": [{"config_name": c, "data_files": _data_files(c, list(infos[c].splits)),
+                     **({"default": True} if c == default else {})} for c in ordered],
+    })
+    meta.update({k: v for k, v in existing.items() if k not in meta and k != "dataset_info"})
+    card_data = DatasetCardData(**meta)
+    DatasetInfosDict(infos).to_dataset_card_data(card_data)
+    return card_data
+
+
+def refresh_card(folder: Path) -> Path:
+    """Recompute statistics and plots from the parquet of every config and rewrite README.md."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if "dataset_name" not in manifest:
+        raise ValueError(f"{folder} has no manifest.json naming its dataset: publish a config into it first")
+    configs = find_configs(folder)
+    if not configs:
+        raise ValueError(f"{folder} holds no config folders with parquet shards")
+    name, records = manifest["dataset_name"], manifest.get("configs", {})
+    template = DatasetCard((resource_dir("cards") / manifest["card_template"]).read_text(encoding="utf-8"))
+    readme = folder / README
+    existing = DatasetCard(readme.read_text(encoding="utf-8")).data.to_dict() if readme.is_file() else {}
+    current_default = next((c["config_name"] for c in existing.get("configs", []) if c.get("default")), None)
+    default = choose_default(configs, manifest.get("default_config"), current_default)
+
+    infos = {config: config_info(folder, config) for config in configs}
+    summaries = {config: _summarise(folder, config) for config in configs}
+    langs = sorted({lang for s in summaries.values() for lang in s["all"]["langs"]})
+    card_data = _yaml(template, existing, infos, default, records, langs)
+
+    body = string.Template(template.text).substitute(
+        pretty_name=card_data.get("pretty_name", name),
+        dataset_name=name,
+        repo_id=manifest.get("repo_id", f"longdata/{name}"),
+        default_config=default,
+        configs_table="\n".join(["| config | language | examples | download size |", "|---|---|---|---|",
+                                 *(_config_row(c, s, infos[c], c == default) for c, s in summaries.items())]),
+        build_table="\n".join(["| config | generator | seed | longdata version | prompt hashes (sha256) | input files |",
+                               "|---|---|---|---|---|---|",
+                               *(_build_row(c, records.get(c, {}), s["all"]["generators"])
+                                 for c, s in summaries.items())]),
+        stats_tables="\n\n".join(_stats_table(c, s) + "\n\n" + _plot_links(c) for c, s in summaries.items()),
+    )
+    text = f"---\n{card_data.to_yaml()}\n---\n{body}"
+    check_no_secrets(text, str(readme))
+    write_if_changed(readme, text.encode("utf-8"))
+    return readme

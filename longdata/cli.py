@@ -1,0 +1,54 @@
+"""`longdata` command line: generate, push, card, train.
+
+`generate` and `train` hand their arguments, untouched, to their own modules' `main`,
+imported only when called (training pulls in torch)."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from pathlib import Path
+
+DELEGATES = {"generate": "longdata.generate", "train": "longdata.trainer.train"}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="longdata", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, module in DELEGATES.items():
+        # add_help=False: `longdata generate --help` reaches the delegate's own parser.
+        sub.add_parser(name, add_help=False, help=f"run {module} (see `longdata {name} --help`)")
+    push = sub.add_parser("push", help="upload a built folder to a Hub dataset repo in one commit")
+    push.add_argument("folder", type=Path)
+    push.add_argument("--repo-id", required=True, help="org/name of the dataset repo (created if missing)")
+    push.add_argument("--private", action="store_true", help="create the repo private")
+    push.add_argument("--token-env", default="HF_TOKEN",
+                      help="environment variable holding the token (default HF_TOKEN; unset: the saved login)")
+    card = sub.add_parser("card", help="recompute statistics and plots from the parquet and rewrite README.md")
+    card.add_argument("folder", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    if args.command in DELEGATES:
+        return importlib.import_module(DELEGATES[args.command]).main(rest) or 0
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "push":
+        from .push import push_folder
+
+        info = push_folder(args.folder, args.repo_id, private=args.private,
+                           token=os.environ.get(args.token_env) or None)
+        print(f"pushed {args.folder} to {info.commit_url}")
+    else:
+        from .card import refresh_card
+
+        print(f"wrote {refresh_card(args.folder)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,407 @@
+"""QA generation with any OpenAI-compatible chat model (OpenAI, vLLM, llama.cpp, Ollama).
+
+Why it looks the way it does:
+- Real runs make tens of thousands of paid calls, so every response is cached
+  (`ResponseCache`) before it is used: a rerun makes zero calls, and a killed run resumes.
+- Requests run concurrently under a semaphore; the openai client's own retries are off
+  (`max_retries=0`) so that tenacity alone decides: exponential backoff with jitter on
+  429, 5xx, timeouts, dropped connections and unreadable bodies, honouring Retry-After.
+- A request that still fails after `max_attempts` is never turned into a silent reject
+  (the output would then depend on the server's bad luck): the run stops with an
+  `LLMUnavailableError` that says what failed and how often, after
+  `max_consecutive_failures` such requests in a row or at the end of the batch.
+  Everything answered so far is cached, so the same command resumes.
+- Each prompt holds only the gold document. The reply is parsed (one repair request for a
+  near miss), and its quote is pinned to the document's verbatim text or rejected.
+- The API key is read from the environment only when a call must be made, and is never
+  stored, logged or put into an error message.
+"""
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import json
+import os
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import openai
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from ..quotes import DEFAULT_THRESHOLD, QuoteMiss, locate_quote
+from .base import QA, QARequest, Reject
+from .cache import CachedResponse, ResponseCache, request_key
+from .cost import count_message_tokens, count_tokens
+from .parse import FormatError, parse_qa_reply
+from .prompts import load_qa_prompt
+
+RETRY_AFTER_CAP = 300.0  # seconds; a longer Retry-After is most likely a quota, not a blip
+_FATAL_STATUS = {401: "authentication failed", 403: "permission denied", 404: "model or endpoint not found"}
+
+
+class LLMUnavailableError(RuntimeError):
+    """The server kept failing (or refused the credentials): what failed and how often."""
+
+
+@dataclass(frozen=True)
+class ChatCall:
+    """One chat request: its cache key, messages and sampling parameters."""
+
+    key: str
+    messages: list[dict[str, str]]
+    params: dict[str, object]
+
+    def body(self, model: str) -> dict:
+        """The JSON body of POST /v1/chat/completions (also one Batch API line's body)."""
+        return {"model": model, "messages": self.messages, **self.params}
+
+
+@dataclass
+class LLMStats:
+    """Counts for the run summary and the card.
+
+    Transport faults and tokens count actual HTTP calls; the outcome counts (quotes,
+    rejects, format repairs) count every QA produced, cached or not, so a rerun from cache
+    reports the same outcome as the run that paid for it.
+    """
+
+    requests: int = 0            # QA requests handled
+    api_calls: int = 0           # HTTP attempts sent, failed ones included
+    api_ok: int = 0              # responses received and cached
+    cache_hits: int = 0
+    prompt_tokens: int = 0       # of fresh calls (API usage, or cl100k estimate)
+    completion_tokens: int = 0
+    usage_estimated: int = 0     # fresh calls whose usage is a tiktoken estimate
+    cached_prompt_tokens: int = 0
+    cached_completion_tokens: int = 0
+    faults: Counter = field(default_factory=Counter)   # http_429, http_5xx, timeout, connection, bad_response
+    quotes: Counter = field(default_factory=Counter)   # exact, normalized, fuzzy, rejected
+    rejects: Counter = field(default_factory=Counter)  # Reject.reason
+    malformed_output: int = 0    # replies that could not be read as a QA
+    format_repaired: int = 0     # of those, fixed by the repair request
+
+    @property
+    def quote_repaired(self) -> int:
+        return self.quotes["normalized"] + self.quotes["fuzzy"]
+
+    def as_dict(self) -> dict:
+        d = {k: v for k, v in self.__dict__.items() if not isinstance(v, Counter)}
+        d.update(faults=dict(self.faults), quotes=dict(self.quotes), rejects=dict(self.rejects),
+                 quote_repaired=self.quote_repaired)
+        return d
+
+    def __str__(self) -> str:
+        faults = ", ".join(f"{k}={v}" for k, v in sorted(self.faults.items())) or "none"
+        rejects = ", ".join(f"{k}={v}" for k, v in sorted(self.rejects.items())) or "none"
+        return (f"LLM: {self.requests} requests, {self.api_ok} calls answered ({self.api_calls} sent), "
+                f"{self.cache_hits} from cache\n"
+                f"tokens: {self.prompt_tokens:,} prompt + {self.completion_tokens:,} completion "
+                f"({self.usage_estimated} calls estimated); from cache {self.cached_prompt_tokens:,} + "
+                f"{self.cached_completion_tokens:,}\n"
+                f"faults: {faults}\n"
+                f"output: malformed {self.malformed_output} (repaired {self.format_repaired}); quotes exact "
+                f"{self.quotes['exact']}, repaired {self.quote_repaired} (normalized {self.quotes['normalized']}, "
+                f"fuzzy {self.quotes['fuzzy']}), rejected {self.quotes['rejected']}; rejects: {rejects}")
+
+
+def seed_for(key: str) -> int:
+    """The sampling seed of a request: stable across runs, machines and process counts."""
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:4], "big") & 0x7FFFFFFF
+
+
+class OpenAIGenerator:
+    """Generator backed by an OpenAI-compatible chat model.
+
+    model: model name sent to the server (and the `generator` column of the output).
+    base_url: e.g. http://127.0.0.1:8000/v1 for a local server; None means OpenAI.
+    api_key_env: name of the environment variable that holds the API key.
+    cache_path: SQLite response cache; None keeps responses in memory for this object only.
+    concurrency: requests in flight at once. timeout: seconds per HTTP attempt.
+    max_attempts: attempts per request (first try included) on transient faults.
+    max_consecutive_failures: requests failing all attempts in a row before the run stops.
+    temperature, max_tokens: sampling parameters (the seed comes from each request's key).
+    quote_threshold: fuzzy similarity (0-100) needed to repair a quote instead of rejecting.
+    backoff_initial, backoff_max: seconds of the exponential backoff (jitter added).
+    """
+
+    def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
+                 cache_path: str | Path | None = None, concurrency: int = 16, timeout: float = 120.0,
+                 max_attempts: int = 6, max_consecutive_failures: int = 10, temperature: float = 0.7,
+                 max_tokens: int = 1024, quote_threshold: float = DEFAULT_THRESHOLD,
+                 backoff_initial: float = 1.0, backoff_max: float = 60.0):
+        if concurrency < 1 or max_attempts < 1 or max_consecutive_failures < 1:
+            raise ValueError("concurrency, max_attempts and max_consecutive_failures must be at least 1")
+        self.name = model
+        self.model = model
+        self.base_url = base_url
+        self.api_key_env = api_key_env
+        self.cache = ResponseCache(cache_path if cache_path is not None else ":memory:")
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.max_consecutive_failures = max_consecutive_failures
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.quote_threshold = quote_threshold
+        self._backoff = wait_exponential_jitter(initial=backoff_initial, max=backoff_max)
+        self.stats = LLMStats()
+
+    # -- planning (shared by the live run, the Batch API and the dry-run cost plan) --------
+    def first_call(self, req: QARequest) -> ChatCall:
+        """The request that asks for a QA about `req.doc` (only the gold document is sent)."""
+        params = {"temperature": self.temperature, "max_tokens": self.max_tokens, "seed": seed_for(req.key)}
+        return self.chat_call(load_qa_prompt(req.lang).messages(req.doc.text), params)
+
+    def planned_calls(self, requests: Sequence[QARequest]) -> list[ChatCall]:
+        return [self.first_call(r) for r in requests]
+
+    def uncached(self, calls: Sequence[ChatCall]) -> list[ChatCall]:
+        """Calls not answered yet, each key once, in order."""
+        done = self.cache.has([c.key for c in calls])
+        return list({c.key: c for c in calls if c.key not in done}.values())
+
+    def chat_call(self, messages: list[dict[str, str]], params: dict[str, object]) -> ChatCall:
+        return ChatCall(request_key(self.model, messages, params), messages, params)
+
+    # -- the Generator protocol -------------------------------------------------------------
+    def make_qas(self, requests: Sequence[QARequest]) -> list[QA | Reject]:
+        """QAs (or rejects) in request order; raises LLMUnavailableError if the server keeps failing."""
+        return asyncio.run(self.amake_qas(requests))
+
+    async def amake_qas(self, requests: Sequence[QARequest]) -> list[QA | Reject]:
+        """`make_qas` for callers that already run an event loop."""
+        async with _Session(self) as session:
+            return await session.run(requests)
+
+    def close(self) -> None:
+        self.cache.close()
+
+    # -- pieces the session uses ------------------------------------------------------------
+    def client(self) -> openai.AsyncOpenAI:
+        api_key = os.environ.get(self.api_key_env)
+        if not api_key:
+            raise LLMUnavailableError(
+                f"no API key: set the environment variable {self.api_key_env} "
+                "(any non-empty value for a local server that needs no key)")
+        return openai.AsyncOpenAI(api_key=api_key, base_url=self.base_url, max_retries=0, timeout=self.timeout)
+
+    def wait_seconds(self, state: RetryCallState) -> float:
+        """Retry-After (seconds or HTTP date, or retry-after-ms) when the server sends one,
+        plus up to 10% jitter; exponential backoff with jitter otherwise."""
+        after = retry_after(state.outcome.exception() if state.outcome else None)
+        if after is None:
+            return self._backoff(state)
+        return min(after, RETRY_AFTER_CAP) * (1 + 0.1 * random.random())
+
+    def to_qa(self, req: QARequest, reply: str) -> QA | Reject:
+        """Parse the final reply and pin its quote to the gold document (counted either way)."""
+        parsed = parse_qa_reply(reply)
+        if isinstance(parsed, FormatError):
+            return self.reject(req, "malformed_output", parsed.message)
+        match = locate_quote(parsed.quote, req.doc.text, self.quote_threshold)
+        if isinstance(match, QuoteMiss):
+            self.stats.quotes["rejected"] += 1
+            return self.reject(req, match.reason, match.detail)
+        self.stats.quotes[match.method] += 1
+        return QA(parsed.question, match.text, parsed.answer, req.doc.id)
+
+    def reject(self, req: QARequest, reason: str, detail: str) -> Reject:
+        self.stats.rejects[reason] += 1
+        return Reject(req.doc.id, reason, detail)
+
+
+def fault_kind(exc: BaseException) -> str | None:
+    """The stats key of a transient fault, or None when retrying cannot help."""
+    if isinstance(exc, openai.APITimeoutError):
+        return "timeout"
+    if isinstance(exc, openai.APIConnectionError):
+        return "connection"
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code == 429:
+            return "http_429"
+        if exc.status_code >= 500:
+            return "http_5xx"
+        return "http_408_409" if exc.status_code in (408, 409) else None
+    if isinstance(exc, (json.JSONDecodeError, openai.APIResponseValidationError, _BadResponse)):
+        return "bad_response"  # a body that is not the JSON a chat completion should be
+    return None
+
+
+def retry_after(exc: BaseException | None) -> float | None:
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    headers = response.headers
+    try:
+        if "retry-after-ms" in headers:
+            return max(0.0, float(headers["retry-after-ms"]) / 1000)
+        if "retry-after" in headers:
+            value = headers["retry-after"]
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                when = email.utils.parsedate_to_datetime(value)
+                return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+class _BadResponse(Exception):
+    """A 200 response without a usable choice."""
+
+
+class _Failed(Exception):
+    """One request failed every attempt."""
+
+
+class _Refused(Exception):
+    """The server refused one request for good (a 4xx other than 401/403/404/408/409/429)."""
+
+
+class _Session:
+    """State of one `amake_qas` call: the client, the semaphore, in-flight calls, failures."""
+
+    def __init__(self, gen: OpenAIGenerator):
+        self.gen = gen
+        self.stats = gen.stats
+        self._client: openai.AsyncOpenAI | None = None
+        self._sem = asyncio.Semaphore(gen.concurrency)
+        self._inflight: dict[str, asyncio.Task] = {}
+        self._consecutive = 0
+        self._failures: list[str] = []
+
+    async def __aenter__(self) -> "_Session":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+    async def run(self, requests: Sequence[QARequest]) -> list[QA | Reject]:
+        tasks = [asyncio.ensure_future(self._qa(r)) for r in requests]
+        try:
+            results = await asyncio.gather(*tasks)
+        except BaseException:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        if self._failures:
+            raise self._error(f"{len(self._failures)} of {len(requests)} requests failed")
+        return results
+
+    async def _qa(self, req: QARequest) -> QA | Reject | None:
+        self.stats.requests += 1
+        try:
+            reply = await self._final_reply(req)
+        except _Refused as err:
+            return self.gen.reject(req, "request_refused", str(err))
+        except _Failed as err:
+            self._failures.append(str(err))
+            if self._consecutive >= self.gen.max_consecutive_failures:
+                raise self._error(f"{self._consecutive} requests in a row failed") from None
+            return None
+        return self.gen.to_qa(req, reply)
+
+    async def _final_reply(self, req: QARequest) -> str:
+        """The model's reply, or its answer to one repair request when the reply is a near miss."""
+        call = self.gen.first_call(req)
+        reply = (await self._chat(call)).text
+        parsed = parse_qa_reply(reply)
+        if not isinstance(parsed, FormatError):
+            return reply
+        self.stats.malformed_output += 1
+        if not parsed.near_miss:
+            return reply
+        repair = self.gen.chat_call(load_qa_prompt(req.lang).repair_messages(reply, parsed.message), call.params)
+        fixed = (await self._chat(repair)).text
+        if not isinstance(parse_qa_reply(fixed), FormatError):
+            self.stats.format_repaired += 1
+        return fixed
+
+    async def _chat(self, call: ChatCall) -> CachedResponse:
+        hit = self.gen.cache.get(call.key)
+        if hit is not None:
+            self.stats.cache_hits += 1
+            self.stats.cached_prompt_tokens += hit.prompt_tokens
+            self.stats.cached_completion_tokens += hit.completion_tokens
+            return hit
+        task = self._inflight.get(call.key)
+        if task is None:  # identical requests in one batch share one call
+            task = self._inflight[call.key] = asyncio.ensure_future(self._fetch(call))
+        return await task
+
+    async def _fetch(self, call: ChatCall) -> CachedResponse:
+        retrying = AsyncRetrying(stop=stop_after_attempt(self.gen.max_attempts), wait=self.gen.wait_seconds,
+                                 retry=retry_if_exception(lambda e: fault_kind(e) is not None), reraise=True)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    resp = await self._attempt(call)
+        except Exception as err:
+            raise self._failure(err) from None
+        self._consecutive = 0
+        self.stats.api_ok += 1
+        self.gen.cache.put(call.key, self.gen.model, resp)
+        return resp
+
+    async def _attempt(self, call: ChatCall) -> CachedResponse:
+        if self._client is None:
+            self._client = self.gen.client()
+        async with self._sem:
+            self.stats.api_calls += 1
+            try:
+                completion = await self._client.chat.completions.create(
+                    model=self.gen.model, messages=call.messages, **call.params)
+                if not getattr(completion, "choices", None):
+                    raise _BadResponse("no choices in the response")
+            except Exception as err:
+                kind = fault_kind(err)
+                if kind is not None:
+                    self.stats.faults[kind] += 1
+                raise
+        text = completion.choices[0].message.content or ""
+        usage = completion.usage
+        if usage is not None and usage.prompt_tokens is not None:
+            resp = CachedResponse(text, usage.prompt_tokens, usage.completion_tokens or 0)
+        else:
+            resp = CachedResponse(text, count_message_tokens(call.messages), count_tokens(text), True)
+            self.stats.usage_estimated += 1
+        self.stats.prompt_tokens += resp.prompt_tokens
+        self.stats.completion_tokens += resp.completion_tokens
+        return resp
+
+    def _failure(self, err: Exception) -> Exception:
+        """What a request that is given up on becomes: a run-stopping error for bad
+        credentials or model names, a reject for a refused request, else a counted failure."""
+        status = getattr(err, "status_code", None)
+        if status in _FATAL_STATUS:
+            return LLMUnavailableError(
+                f"the LLM server refused the request with HTTP {status} ({_FATAL_STATUS[status]}); "
+                f"check --llm-model, --llm-base-url and the key in ${self.gen.api_key_env}")
+        if status is not None and fault_kind(err) is None:
+            return _Refused(f"HTTP {status}: {self._redact(getattr(err, 'message', ''))[:300]}")
+        if fault_kind(err) is None:
+            return err  # not an API fault: a bug to see, not to retry
+        self._consecutive += 1
+        what = f"HTTP {status}" if status is not None else type(err).__name__
+        return _Failed(f"{what} after {self.gen.max_attempts} attempts")
+
+    def _redact(self, text: str) -> str:
+        key = os.environ.get(self.gen.api_key_env)
+        return text.replace(key, "***") if key else text
+
+    def _error(self, what: str) -> LLMUnavailableError:
+        last = Counter(self._failures).most_common(3)
+        faults = ", ".join(f"{k}={v}" for k, v in sorted(self.stats.faults.items())) or "none"
+        return LLMUnavailableError(
+            f"the LLM server at {self.gen.base_url or 'api.openai.com'} keeps failing: {what} "
+            f"({'; '.join(f'{n}x {w}' for w, n in last)}); faults so far: {faults}. "
+            f"{self.stats.api_ok} answers are cached in {self.gen.cache.path}: "
+            "run the same command again to resume")
