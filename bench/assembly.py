@@ -34,6 +34,9 @@ def main() -> None:
     counter = get_counter("qwen")
     _jieba_analyse()  # one-time dictionary loads are start-up, not build, cost
     counter.count("warm up")
+    from longdata.stats import _png
+
+    _png(lambda ax: ax.plot([0, 1]))  # matplotlib's font cache, also a one-time load
     with tempfile.TemporaryDirectory() as out:
         cli = ["--lang", args.lang, "--out", out, "--max-tokens", args.max_tokens, "--num-proc", str(args.num_proc)]
         cli += [x for c in args.corpus for x in ("--corpus", c)]

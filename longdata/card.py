@@ -14,7 +14,8 @@ from pathlib import Path
 import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datasets import DatasetInfo, DatasetInfosDict, SplitInfo
+from datasets import DatasetInfo, SplitInfo
+from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from . import resource_dir
@@ -46,8 +47,9 @@ def choose_default(configs: list[str], chosen: str | None, existing: str | None)
 def config_info(folder: Path, config: str) -> DatasetInfo:
     """Features and split sizes of one config, read from its parquet footers only.
 
-    num_bytes is the uncompressed parquet size of the row groups, download_size the size of
-    the files: what the Hub computes for parquet repos."""
+    num_bytes is the uncompressed size of the row groups (close to the Arrow size `datasets`
+    reports), download_size the size of the files. Both come from the files alone, so a card
+    written at publish time and one refreshed later agree."""
     files = split_files(folder, config)
     splits = datasets.SplitDict()
     download_size = 0
@@ -86,15 +88,30 @@ def _stats_table(config: str, by_split: dict[str, dict]) -> str:
 
 
 def _build_row(config: str, record: dict, generators: list[str]) -> str:
+    """One config's line of the build table, from its manifest record (keys documented in
+    `publish_config`) and the generators named in the data."""
     prompts = "<br>".join(f"`{name}`: `{digest[:12]}`" for name, digest in sorted(record.get("prompt_hashes", {}).items()))
-    return (f"| {config} | {', '.join(generators)} | {record.get('seed', '')} | {record.get('version', '')} "
-            f"| {prompts} | {len(record.get('inputs', []))} |")
+    settings = record.get("settings", {})
+    shown = "<br>".join(f"{key}={value}" for key, value in sorted(settings.items())
+                        if key != "seed" and isinstance(value, (str, int, float, bool)))
+    return (f"| {config} | {', '.join(generators)} | {settings.get('seed', '')} | {record.get('version', '')} "
+            f"| {prompts} | {shown} | {len(record.get('inputs', []))} |")
+
+
+def _size(num_bytes: int) -> str:
+    """Decimal units, as the Hub shows sizes."""
+    value, unit = float(num_bytes), "B"
+    for bigger in ("kB", "MB", "GB", "TB"):
+        if value < 1000:
+            break
+        value, unit = value / 1000, bigger
+    return f"{value:,.1f} {unit}"
 
 
 def _config_row(config: str, summary: dict[str, dict], info: DatasetInfo, is_default: bool) -> str:
     sizes = ", ".join(f"{split}: {s['examples']:,}" for split, s in summary.items() if split != "all")
     return (f"| `{config}`{' (default)' if is_default else ''} | {', '.join(summary['all']['langs'])} | {sizes} "
-            f"| {info.download_size / 1e6:,.1f} MB |")
+            f"| {_size(info.download_size)} |")
 
 
 def _plot_links(config: str) -> str:
@@ -114,16 +131,15 @@ def _summarise(folder: Path, config: str) -> dict[str, dict]:
 def _yaml(template: DatasetCard, existing: dict, infos: dict[str, DatasetInfo], default: str,
           records: dict, langs: list[str]) -> DatasetCardData:
     """Card metadata: the template's static keys, the computed ones, then any other key the
-    card already had."""
+    card already had. `infos` is in listing order, default first."""
     licenses = sorted({records.get(c, {}).get("license", DEFAULT_LICENSE) for c in infos})
-    ordered = [default] + [c for c in infos if c != default]  # datasets lists configs in this order
     meta = template.data.to_dict()
     meta.update({
         "license": licenses[0] if len(licenses) == 1 else licenses,
         "language": langs,
         "size_categories": [size_category(sum(info.splits.total_num_examples for info in infos.values()))],
         "configs": [{"config_name": c, "data_files": _data_files(c, list(infos[c].splits)),
-                     **({"default": True} if c == default else {})} for c in ordered],
+                     **({"default": True} if c == default else {})} for c in infos],
     })
     meta.update({k: v for k, v in existing.items() if k not in meta and k != "dataset_info"})
     card_data = DatasetCardData(**meta)
@@ -147,6 +163,7 @@ def refresh_card(folder: Path) -> Path:
     current_default = next((c["config_name"] for c in existing.get("configs", []) if c.get("default")), None)
     default = choose_default(configs, manifest.get("default_config"), current_default)
 
+    configs = [default] + [c for c in configs if c != default]  # datasets lists configs in this order
     infos = {config: config_info(folder, config) for config in configs}
     summaries = {config: _summarise(folder, config) for config in configs}
     langs = sorted({lang for s in summaries.values() for lang in s["all"]["langs"]})
@@ -159,8 +176,8 @@ def refresh_card(folder: Path) -> Path:
         default_config=default,
         configs_table="\n".join(["| config | language | examples | download size |", "|---|---|---|---|",
                                  *(_config_row(c, s, infos[c], c == default) for c, s in summaries.items())]),
-        build_table="\n".join(["| config | generator | seed | longdata version | prompt hashes (sha256) | input files |",
-                               "|---|---|---|---|---|---|",
+        build_table="\n".join(["| config | generator | seed | longdata version | prompt hashes (sha256) | settings "
+                               "| input files |", "|---|---|---|---|---|---|---|",
                                *(_build_row(c, records.get(c, {}), s["all"]["generators"])
                                  for c, s in summaries.items())]),
         stats_tables="\n\n".join(_stats_table(c, s) + "\n\n" + _plot_links(c) for c, s in summaries.items()),

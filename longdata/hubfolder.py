@@ -19,6 +19,7 @@ README = "README.md"
 MANIFEST = "manifest.json"
 PLOTS = "plots"
 SHARD_RE = re.compile(r"^(?P<split>\w+(?:\.\w+)*)-(?P<index>\d{5})-of-(?P<count>\d{5})\.parquet$")
+SPLIT_ORDER = ("train", "validation", "test")  # then any other split, by name
 # Config names become folder names and Hub config names: keep them path- and URL-safe.
 CONFIG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -27,8 +28,13 @@ def shard_name(split: str, index: int, count: int) -> str:
     return f"{split}-{index:05d}-of-{count:05d}.parquet"
 
 
+def _split_key(split: str) -> tuple[int, str]:
+    return (SPLIT_ORDER.index(split), "") if split in SPLIT_ORDER else (len(SPLIT_ORDER), split)
+
+
 def split_files(folder: Path, config: str) -> dict[str, list[Path]]:
-    """Parquet shards of one config by split, splits in name order, shards in index order."""
+    """Parquet shards of one config by split (train, validation, test, then others by name),
+    shards in index order."""
     found: dict[str, list[Path]] = {}
     config_dir = folder / config
     if config_dir.is_dir():
@@ -36,7 +42,7 @@ def split_files(folder: Path, config: str) -> dict[str, list[Path]]:
             match = SHARD_RE.match(path.name)
             if match and path.is_file():
                 found.setdefault(match["split"], []).append(path)
-    return dict(sorted(found.items()))
+    return {split: found[split] for split in sorted(found, key=_split_key)}
 
 
 def find_configs(folder: Path) -> list[str]:
@@ -55,11 +61,9 @@ def dump_json(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def write_if_changed(path: Path, data: bytes) -> bool:
+def write_if_changed(path: Path, data: bytes) -> None:
     """Write only when the bytes differ, so rebuilding one config leaves the others' files
     (and their modification times) untouched."""
-    if path.is_file() and path.read_bytes() == data:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return True
+    if not (path.is_file() and path.read_bytes() == data):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)

@@ -56,9 +56,9 @@ def write_parquet(table: pa.Table, path: Path, *, max_row_group_bytes: int = ROW
 
 def write_split(dataset: datasets.Dataset, config_dir: Path, split: str, *,
                 max_row_group_bytes: int = ROW_GROUP_BYTES, max_shard_bytes: int = SHARD_BYTES) -> list[Path]:
-    """`<config_dir>/<split>-0000i-of-0000N.parquet`, N chosen so shards stay under `max_shard_bytes`.
-
-    The Arrow schema carries the `datasets` features, so the files load with exact types."""
+    """`<config_dir>/<split>-0000i-of-0000N.parquet` with N = ceil(size / max_shard_bytes) and
+    rows split evenly, as `push_to_hub` shards (shard size is a target; row group size is the
+    hard bound). The Arrow schema carries the `datasets` features, so types load exactly."""
     table = dataset.with_format("arrow")[:].cast(dataset.features.arrow_schema)
     count = max(1, math.ceil(table.nbytes / max_shard_bytes))
     bounds = [round(i * table.num_rows / count) for i in range(count + 1)]
@@ -91,14 +91,15 @@ def publish_config(repo_dir: Path, dataset_name: str, config_name: str, splits: 
     """Add or replace `config_name` in the folder `repo_dir` and rebuild its card; returns README.md.
 
     `manifest` records how this config was built and lands in manifest.json and the card.
-    Keys the card shows: `version` (defaults to this package's), `seed`, `model`,
-    `prompt_hashes` ({name: sha256}), `inputs` (one entry per input file), `license`
-    (Hub id, default apache-2.0), `config`. Keys naming secrets are dropped, and the write
-    fails if a secret value would still land. `default_config` is remembered for later
-    publishes; without one the default is zh-32k when present, else the current default.
-    `card_template` names a file in `cards/` (default `<dataset_name>.md`); `repo_id` is
-    the name the card's examples load (default `longdata/<dataset_name>`). Empty splits
-    are left out."""
+    Keys the card shows: `version` (defaults to this package's), `settings` (a dict, `seed`
+    among them), `prompt_hashes` ({file: sha256}), `inputs` (one entry per input file),
+    `license` (a Hub license id, default apache-2.0); the generator comes from the data.
+    Keys naming secrets are dropped, and the write fails if a secret value would still land.
+
+    `default_config` is remembered for later publishes; without one the default is zh-32k
+    when present, else the current default. `card_template` names a file in `cards/`
+    (default `<dataset_name>.md`); `repo_id` is the name the card's examples load (default
+    `longdata/<dataset_name>`). Empty splits are left out."""
     repo_dir = Path(repo_dir)
     if not CONFIG_RE.match(config_name):
         raise ValueError(f"config name {config_name!r} must match {CONFIG_RE.pattern}")

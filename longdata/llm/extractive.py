@@ -10,12 +10,13 @@ from typing import Sequence
 
 from ..prompts import load_template
 from ..seeding import rng_for
-from ..text import sentence_spans
+from ..text import sentence_spans, split_sentences
 from .base import QA, QARequest, Reject
 
 # passage length bounds in characters, per language
 PASSAGE_CHARS = {"zh": (20, 160), "en": (60, 420)}
 SCORED_CANDIDATES = 4
+TOP_KEYWORDS = 6
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|\d[\d,.]*\d|\d")
 _EN_STOP = frozenset("""a about above after again against all also am an and any are as at be because been
 before being below between both but by can could did do does doing down during each few for from further
@@ -60,9 +61,10 @@ class ExtractiveGenerator:
         if not candidates:
             return Reject(doc.id, "no passage", f"no run of 1-3 sentences within {PASSAGE_CHARS[lang]} characters")
         scored = []
+        sentences = [text.lower() for text in split_sentences(doc.text, lang)] if lang != "zh" else []
         # keyword extraction is the costly step: score a few random candidates, not all
         for start, end in rng.sample(candidates, min(len(candidates), SCORED_CANDIDATES)):
-            kws = _keywords(doc.text, start, end, lang)
+            kws = _keywords(doc.text[start:end], lang, sentences)
             if len(kws) >= 3:
                 scored.append((len(kws), start, end, kws))
         if not scored:
@@ -99,11 +101,9 @@ def _passages(text: str, lang: str) -> list[tuple[int, int]]:
     return out
 
 
-def _keywords(text: str, start: int, end: int, lang: str, top: int = 6) -> list[str]:
-    """Salient terms of the passage text[start:end], as they are written in it."""
-    if lang == "zh":
-        return _zh_keywords(text[start:end], top)
-    return _en_keywords(text, text[start:end], top)
+def _keywords(passage: str, lang: str, sentences: list[str]) -> list[str]:
+    """Salient terms of the passage, as they are written in it."""
+    return _zh_keywords(passage, TOP_KEYWORDS) if lang == "zh" else _en_keywords(passage, sentences, TOP_KEYWORDS)
 
 
 def _zh_keywords(passage: str, top: int) -> list[str]:
@@ -118,17 +118,19 @@ def _zh_keywords(passage: str, top: int) -> list[str]:
     return sorted(score, key=lambda w: (-score[w], w))[:top]
 
 
-def _en_keywords(text: str, passage: str, top: int) -> list[str]:
-    """TF-IDF over the document's sentences, stop words removed; capitalised names and numbers favoured."""
-    sentences = [s.lower() for s in re.split(r"(?<=[.!?])\s+", text)]
+def _en_keywords(passage: str, sentences: list[str], top: int) -> list[str]:
+    """TF-IDF with the document's (lower-cased) sentences as the collection, stop words
+    removed; capitalised names and numbers favoured."""
     words = [w for w in _EN_WORD.findall(passage) if w.lower() not in _EN_STOP and len(w) > 2]
     tf = Counter(w.lower() for w in words)
-    form = {}
+    form: dict[str, str] = {}
     for w in words:
         form.setdefault(w.lower(), w)
+
     def score(lw: str) -> float:
         df = sum(1 for s in sentences if lw in s)
         bonus = 1.5 if form[lw][0].isupper() or form[lw][0].isdigit() else 1.0
         return tf[lw] * math.log((1 + len(sentences)) / (1 + df)) * bonus + len(lw) / 100
+
     ranked = sorted(tf, key=lambda lw: (-score(lw), lw))
     return [form[lw] for lw in ranked[:top]]
