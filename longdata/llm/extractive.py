@@ -113,7 +113,7 @@ def _zh_keywords(passage: str, top: int) -> list[str]:
 
     tfidf = _jieba_analyse().default_tfidf
     tf = Counter(p.word for p in jieba.posseg.cut(passage, HMM=False)
-                 if p.flag in _ZH_POS and len(p.word) >= 2 and p.word not in _ZH_STOP)
+                 if p.flag in _ZH_POS and len(p.word) >= 2 and p.word not in _ZH_STOP and not p.word.isdigit())
     score = {w: n * tfidf.idf_freq.get(w, tfidf.median_idf) for w, n in tf.items()}
     return sorted(score, key=lambda w: (-score[w], w))[:top]
 
