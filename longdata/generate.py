@@ -9,8 +9,8 @@ import argparse
 import hashlib
 import json
 import logging
+import shutil
 import sys
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -64,10 +64,60 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+class BuildError(RuntimeError):
+    """A configuration that cannot work, said plainly (datasets wraps our errors)."""
+
+
+def build_config(args: argparse.Namespace, max_tokens: int, generator, files: list[Path],
+                 out: Path) -> tuple[datasets.DatasetDict, "MultidocParaphrase", RejectLog]:
+    """Run the builder for one language and budget; returns the non-empty splits, memory-mapped
+    from `builder_cache(out, config)` (remove it once they are published)."""
+    from .builders import MultidocParaphrase, MultidocParaphraseConfig
+
+    name = MultidocParaphraseConfig.name_for(args.lang, max_tokens)
+    rejects = RejectLog(out / "rejects" / f"{MultidocParaphrase.NAME}-{name}.jsonl")
+    cache = builder_cache(out, name)
+    shutil.rmtree(cache, ignore_errors=True)  # never reuse a stale build
+    builder = MultidocParaphrase(
+        config_name=name, cache_dir=cache, generator=generator, rejects=rejects,
+        lang=args.lang, max_tokens=max_tokens, corpus=tuple(str(f) for f in files),
+        group_size=args.group_size, turns=args.turns, seed=args.seed, num_samples=args.num_samples,
+        unanswerable_ratio=args.unanswerable_ratio, validation_ratio=args.validation_ratio,
+        test_ratio=args.test_ratio, text_field=args.text_field, id_field=args.id_field,
+        tokenizer=args.tokenizer, num_proc=args.num_proc)
+    try:
+        builder.download_and_prepare()
+    except Exception as err:
+        cause = err.__cause__ or err
+        raise BuildError(str(cause)) from err
+    finally:
+        rejects.close()
+    splits = datasets.DatasetDict({k: v for k, v in builder.as_dataset().items() if len(v)})
+    return splits, builder, rejects
+
+
+def builder_cache(out: Path, config: str) -> Path:
+    """Arrow files of one build; the splits are memory-mapped from here until published."""
+    return out / f".build-{config}"
+
+
+def manifest_for(args: argparse.Namespace, builder, splits: datasets.DatasetDict, rejects: RejectLog,
+                 generator, input_hashes: dict[str, str]) -> dict:
+    """What a card and manifest.json record about how a config was made (no secrets)."""
+    skip = ("name", "version", "data_dir", "data_files", "description", "corpus", "num_proc")
+    return {
+        "package": "longdata", "version": __version__, "dataset": builder.NAME, "config": builder.config.name,
+        "settings": {k: v for k, v in asdict(builder.config).items() if k not in skip},
+        "generator": generator.name, "prompt_hashes": prompt_hashes(args.lang), "inputs": input_hashes,
+        "counts": {"samples": {k: len(v) for k, v in splits.items()}, "rejects": dict(rejects.counts),
+                   "qa_rejects": {s: dict(st.qa_rejects) for s, st in builder.stats.items()}},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from .builders import MultidocParaphrase, MultidocParaphraseConfig
+    from .builders import MultidocParaphrase
     from .documents import corpus_files
 
     generator = ExtractiveGenerator()
@@ -76,37 +126,16 @@ def main(argv: list[str] | None = None) -> int:
     files = corpus_files(args.corpus) if args.corpus else [demo_corpus(args.lang)]
     input_hashes = {f.name: file_sha256(f) for f in files}
     for max_tokens in args.max_tokens:
-        name = MultidocParaphraseConfig.name_for(args.lang, max_tokens)
-        rejects = RejectLog(out / "rejects" / f"{MultidocParaphrase.NAME}-{name}.jsonl")
         started = time.time()
-        with tempfile.TemporaryDirectory(prefix="longdata-") as cache:
-            builder = MultidocParaphrase(
-                config_name=name, cache_dir=cache, generator=generator, rejects=rejects,
-                lang=args.lang, max_tokens=max_tokens, corpus=tuple(str(f) for f in files),
-                group_size=args.group_size, turns=args.turns, seed=args.seed, num_samples=args.num_samples,
-                unanswerable_ratio=args.unanswerable_ratio, validation_ratio=args.validation_ratio,
-                test_ratio=args.test_ratio, text_field=args.text_field, id_field=args.id_field,
-                tokenizer=args.tokenizer, num_proc=args.num_proc)
-            try:
-                builder.download_and_prepare()
-            except Exception as err:  # datasets wraps our errors; show the cause plainly
-                cause = err.__cause__ or err
-                print(f"error: {cause}", file=sys.stderr)
-                return 2
-            finally:
-                rejects.close()
-            splits = datasets.DatasetDict({k: v for k, v in builder.as_dataset().items() if len(v)})
-            manifest = {
-                "package": "longdata", "version": __version__, "dataset": MultidocParaphrase.NAME, "config": name,
-                "settings": {k: v for k, v in asdict(builder.config).items()
-                             if k not in ("name", "version", "data_dir", "data_files", "description", "corpus", "num_proc")},
-                "generator": generator.name, "prompt_hashes": prompt_hashes(args.lang),
-                "inputs": input_hashes,
-                "counts": {"samples": {k: len(v) for k, v in splits.items()}, "rejects": dict(rejects.counts),
-                           "qa_rejects": {s: dict(st.qa_rejects) for s, st in builder.stats.items()}},
-            }
-            publish_config(repo_dir, MultidocParaphrase.NAME, name, splits, manifest)
-        print_summary(name, splits, builder.stats, rejects, repo_dir, time.time() - started)
+        try:
+            splits, builder, rejects = build_config(args, max_tokens, generator, files, out)
+        except BuildError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        manifest = manifest_for(args, builder, splits, rejects, generator, input_hashes)
+        publish_config(repo_dir, MultidocParaphrase.NAME, builder.config.name, splits, manifest)
+        shutil.rmtree(builder_cache(out, builder.config.name))
+        print_summary(builder.config.name, splits, builder.stats, rejects, repo_dir, time.time() - started)
     return 0
 
 

@@ -169,18 +169,24 @@ class PreparedGroup:
     doc_tokens: dict[str, int]
     plans: list[SamplePlan]
     too_long: list[tuple[Document, int]]
+    qas: dict[str, QA | Reject]
 
 
-def prepare_group(group: Group, settings: MultidocSettings) -> PreparedGroup:
+def prepare_group(group: Group, settings: MultidocSettings, local: Generator | None = None) -> PreparedGroup:
     """Tokenize every document of the group once and plan its samples from the usable ones,
-    so no QA is ever asked for a document that cannot fit."""
+    so no QA is ever asked for a document that cannot fit. A `local` generator (pure CPU,
+    no shared state) writes the group's QAs right here, in the worker."""
     counter = get_counter(settings.tokenizer)
     counts = counter.count_batch([d.text for d in group.docs])
     too_long = [(d, n) for d, n in zip(group.docs, counts) if n > settings.max_doc_tokens]
     usable = Group(group.index, tuple(d for d, n in zip(group.docs, counts) if n <= settings.max_doc_tokens))
     doc_tokens = {d.id: n for d, n in zip(group.docs, counts)}
     plans = plan_group(usable, settings) if len(usable.docs) >= settings.min_docs else []
-    return PreparedGroup(usable, doc_tokens, plans, too_long)
+    qas = {}
+    if local is not None:
+        requests = qa_requests(plans, settings)
+        qas = {r.doc.id: qa for r, qa in zip(requests, local.make_qas(requests))}
+    return PreparedGroup(usable, doc_tokens, plans, too_long, qas)
 
 
 def assemble_group(prep: PreparedGroup, qas: dict[str, QA | Reject], settings: MultidocSettings) -> tuple[list[dict], BuildStats]:
@@ -341,6 +347,10 @@ def build_samples(docs: Iterable[Document], settings: MultidocSettings, generato
     whole window are generated together (so a model backend runs them concurrently),
     then the pool assembles the samples. Results come back in group order, so the
     output is the same for any `num_proc`."""
+    local = generator if getattr(generator, "local", False) else None
+    if local is not None and hasattr(local, "warm_up"):
+        local.warm_up(settings.lang)
+    get_counter(settings.tokenizer)  # loaded before the workers fork
     window = max(1, settings.num_proc) * 2
     pool = multiprocessing.get_context("fork").Pool(settings.num_proc) if settings.num_proc > 1 else None
     pmap = pool.map if pool else lambda f, jobs: list(map(f, jobs))
@@ -348,9 +358,11 @@ def build_samples(docs: Iterable[Document], settings: MultidocSettings, generato
     try:
         for batch in _windows(groups(usable_documents(docs, settings, rejects), settings), window):
             found_groups += len(batch)
-            prepared = pmap(_prepare_job, [(g, settings) for g in batch])
-            requests = [r for p in prepared for r in qa_requests(p.plans, settings)]
-            qas = {r.doc.id: qa for r, qa in zip(requests, generator.make_qas(requests))}
+            prepared = pmap(_prepare_job, [(g, settings, local) for g in batch])
+            qas = {k: v for p in prepared for k, v in p.qas.items()}
+            if local is None:
+                requests = [r for p in prepared for r in qa_requests(p.plans, settings)]
+                qas = {r.doc.id: qa for r, qa in zip(requests, generator.make_qas(requests))}
             results = pmap(_assemble_job, [(p, qas, settings) for p in prepared])
             for prep, (samples, group_stats) in zip(prepared, results):
                 for doc, n in prep.too_long:
