@@ -98,6 +98,23 @@ def _build_row(config: str, record: dict, generators: list[str]) -> str:
             f"| {prompts} | {shown} | {len(record.get('inputs', []))} |")
 
 
+def _quality_row(config: str, record: dict) -> str:
+    """Rejected documents and QAs by reason, and how LLM quotes were pinned to the gold text."""
+    counts = record.get("counts", {})
+
+    def reasons(counter: dict) -> str:
+        return "<br>".join(f"{k}: {v:,}" for k, v in sorted(counter.items())) or "0"
+
+    qa = {}
+    for split_counts in counts.get("qa_rejects", {}).values():
+        for k, v in split_counts.items():
+            qa[k] = qa.get(k, 0) + v
+    quotes = record.get("llm", {}).get("quotes")
+    pinned = (f"{quotes.get('exact', 0):,} / {quotes.get('normalized', 0) + quotes.get('fuzzy', 0):,} / "
+              f"{quotes.get('rejected', 0):,}") if quotes else "n/a (extractive quotes are verbatim slices)"
+    return f"| {config} | {reasons(counts.get('rejects', {}))} | {reasons(qa)} | {pinned} |"
+
+
 def _size(num_bytes: int) -> str:
     """Decimal units, as the Hub shows sizes."""
     value, unit = float(num_bytes), "B"
@@ -180,6 +197,8 @@ def refresh_card(folder: Path) -> Path:
                                "| input files |", "|---|---|---|---|---|---|---|",
                                *(_build_row(c, records.get(c, {}), s["all"]["generators"])
                                  for c, s in summaries.items())]),
+        quality_table="\n".join(["| config | documents rejected | QAs rejected | quotes (LLM): exact / repaired / rejected |",
+                                 "|---|---|---|---|", *(_quality_row(c, records.get(c, {})) for c in summaries)]),
         stats_tables="\n\n".join(_stats_table(c, s) + "\n\n" + _plot_links(c) for c, s in summaries.items()),
     )
     text = f"---\n{card_data.to_yaml()}\n---\n{body}"
