@@ -36,7 +36,7 @@ class MultidocParaphraseConfig(datasets.BuilderConfig):
 
     @staticmethod
     def name_for(lang: str, max_tokens: int) -> str:
-        return f"{lang}-{max_tokens // 1024}k"
+        return f"{lang}-{max_tokens // 1024}k" if max_tokens % 1024 == 0 else f"{lang}-{max_tokens}"
 
     def settings(self) -> multidoc.MultidocSettings:
         fields = multidoc.MultidocSettings.__dataclass_fields__
@@ -62,11 +62,15 @@ class MultidocParaphrase(datasets.GeneratorBasedBuilder):
     ]
     DEFAULT_CONFIG_NAME = "zh-32k"
 
-    def __init__(self, *args, generator: Generator | None = None, rejects: RejectLog | None = None, **kwargs):
+    def __init__(self, *args, generator: Generator | None = None, rejects: RejectLog | None = None,
+                 config_name: str | None = None, **kwargs):
+        if config_name is not None and config_name not in {c.name for c in self.BUILDER_CONFIGS}:
+            # any other budget or language: made on the fly from the default config and kwargs
+            config_name, kwargs["name"] = None, config_name
         self.generator = generator or ExtractiveGenerator()
         self.rejects = rejects if rejects is not None else RejectLog()
         self.stats: dict[str, multidoc.BuildStats] = {}
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, config_name=config_name, **kwargs)
 
     def _info(self) -> datasets.DatasetInfo:
         return datasets.DatasetInfo(

@@ -96,7 +96,7 @@ class HFCounter:
 
     def count_chat(self, messages: Sequence[dict]) -> int:
         if self.tok.chat_template:
-            return len(self.tok.apply_chat_template(list(messages), tokenize=True))
+            return len(self.tok.apply_chat_template(list(messages), tokenize=True, return_dict=False))
         return self.count(render_chatml(messages))
 
 

@@ -94,7 +94,10 @@ def test_too_few_documents_is_a_clear_error():
         build([doc(i) for i in range(3)])
 
 
-def test_groups_keep_a_short_tail_with_the_last_group():
+def test_the_tail_is_split_into_near_equal_groups():
     settings = multidoc.MultidocSettings(lang="en", group_size=10, turns=3)
-    sizes = [len(g.docs) for g in multidoc.groups([doc(i) for i in range(23)], settings)]
-    assert sizes == [10, 13]
+    sizes = lambda n: [len(g.docs) for g in multidoc.groups([doc(i) for i in range(n)], settings)]
+    assert sizes(23) == [10, 7, 6]
+    assert sizes(20) == [10, 10]
+    assert sizes(9) == [9]
+    assert sizes(3) == []  # fewer than a sample needs

@@ -113,22 +113,22 @@ def usable_documents(docs: Iterable[Document], settings: MultidocSettings, rejec
 
 
 def groups(docs: Iterable[Document], settings: MultidocSettings) -> Iterator[Group]:
-    """Consecutive groups of `group_size`; a short tail joins the last group."""
+    """Groups of `group_size` consecutive documents. What is left at the end (fewer than
+    two groups' worth) becomes one or two near-equal groups, so no sample is starved by
+    a short tail group. Holds at most two groups of documents at a time."""
+    size = settings.group_size
     buf: list[Document] = []
     index = 0
-    pending: list[Document] | None = None
     for doc in docs:
         buf.append(doc)
-        if len(buf) == settings.group_size:
-            if pending is not None:
-                yield Group(index, tuple(pending))
-                index += 1
-            pending, buf = buf, []
-    if pending is not None and len(buf) < settings.min_docs:
-        pending, buf = pending + buf, []
-    for chunk in (pending, buf):
-        if chunk and len(chunk) >= settings.min_docs:
-            yield Group(index, tuple(chunk))
+        if len(buf) == 2 * size:
+            yield Group(index, tuple(buf[:size]))
+            index += 1
+            buf = buf[size:]
+    half = (len(buf) + 1) // 2
+    for part in ([buf[:half], buf[half:]] if len(buf) > size else [buf]):
+        if len(part) >= settings.min_docs:
+            yield Group(index, tuple(part))
             index += 1
 
 
