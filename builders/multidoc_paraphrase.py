@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Iterator
 
 import datasets
 
 from longdata.data import demo_corpus
 from longdata.documents import ReadOptions, RejectLog, read_documents
-from longdata.llm.base import Generator
+from longdata.llm.base import Generator, QARequest
 from longdata.llm.extractive import ExtractiveGenerator
 from longdata.seeding import unit_interval
 from longdata.tasks import multidoc
@@ -82,12 +83,21 @@ class MultidocParaphrase(datasets.GeneratorBasedBuilder):
         ratios = {"validation": self.config.validation_ratio, "test": self.config.test_ratio}
         return [datasets.SplitGenerator(name=s, gen_kwargs={"split": s}) for s in SPLITS if s == "train" or ratios[s] > 0]
 
-    def _generate_examples(self, split: str):
+    def _split_docs(self, split: str):
         cfg = self.config
         # Every split re-reads the corpus; record-level rejects are logged on the train pass only.
         read_rejects = self.rejects if split == "train" else RejectLog()
-        docs = (d for d in read_documents(cfg.corpus_paths(), read_rejects, ReadOptions(cfg.text_field, cfg.id_field))
+        return (d for d in read_documents(cfg.corpus_paths(), read_rejects, ReadOptions(cfg.text_field, cfg.id_field))
                 if cfg.split_of(d.id) == split)
+
+    def planned_requests(self) -> Iterator[QARequest]:
+        """Every QA request of every split, without generating (dry runs, the Batch API)."""
+        for split in SPLITS:
+            yield from multidoc.planned_requests(self._split_docs(split), self.config.settings(), RejectLog())
+
+    def _generate_examples(self, split: str):
+        cfg = self.config
+        docs = self._split_docs(split)
         stats = self.stats.setdefault(split, multidoc.BuildStats())
         try:
             for sample in multidoc.build_samples(docs, cfg.settings(), self.generator, self.rejects, stats):

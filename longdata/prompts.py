@@ -1,8 +1,14 @@
-"""Prompt and template files under prompts/<lang>/, and their hashes for the manifest."""
+"""Prompt and template files under prompts/<lang>/, and their hashes for the manifest.
+
+Templates are plain text or JSON files so that they can be reviewed and changed without
+touching code. The QA prompt's `{document}`, `{reply}` and `{error}` are filled with
+str.replace (the templates hold JSON braces, so str.format would not do).
+"""
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 
 from . import resource_dir
@@ -16,7 +22,44 @@ def load_template(lang: str, name: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def prompt_hashes(lang: str) -> dict[str, str]:
-    """sha256 of every prompt file of a language, so a card says exactly which prompts made it."""
+PROMPT_LANGS = ("en", "zh")
+
+
+@dataclass(frozen=True)
+class QAPrompt:
+    """The three templates of one language: system, user (holds the document), repair."""
+
+    lang: str
+    system: str
+    user: str
+    repair: str
+
+    def messages(self, document: str) -> list[dict[str, str]]:
+        """The request for one QA: only the gold document, never the whole context."""
+        return [{"role": "system", "content": self.system},
+                {"role": "user", "content": self.user.replace("{document}", document)}]
+
+    def repair_messages(self, reply: str, error: str) -> list[dict[str, str]]:
+        """A follow-up that asks to reformat a near-miss reply; it needs no document."""
+        text = self.repair.replace("{error}", error).replace("{reply}", reply)
+        return [{"role": "user", "content": text}]
+
+
+@lru_cache(maxsize=None)
+def load_qa_prompt(lang: str) -> QAPrompt:
+    """Templates for `lang`; languages without their own templates use English."""
+    lang = lang if lang in PROMPT_LANGS else "en"
     folder = resource_dir("prompts") / lang
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+    def read(name: str) -> str:
+        return (folder / name).read_text(encoding="utf-8").strip()
+
+    return QAPrompt(lang, read("qa_system.txt"), read("qa.txt"), read("qa_repair.txt"))
+
+
+def prompt_hashes(lang: str) -> dict[str, str]:
+    """sha256 of every prompt file of a language (`zh/qa.txt`: digest), so a card says
+    exactly which prompts made the data."""
+    folder = resource_dir("prompts") / lang
+    return {f"{lang}/{p.name}": hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.iterdir()) if p.is_file()}

@@ -18,7 +18,7 @@ def histogram(values: list[float], bins: int = 10) -> list[int]:
 
 
 def print_summary(config: str, splits: datasets.DatasetDict, stats: dict, rejects: RejectLog,
-                  repo_dir: Path, seconds: float) -> None:
+                  repo_dir: Path, seconds: float, llm_stats=None) -> None:
     train = splits["train"]
     tokens = train["num_tokens"]
     positions = [p for row in train["gold_positions"] for p in row if p >= 0]
@@ -37,6 +37,7 @@ def print_summary(config: str, splits: datasets.DatasetDict, stats: dict, reject
         f"rejected docs:    {rejects.total} " + (str(dict(rejects.counts)) if rejects.total else "")
         + (f"  (listed in {rejects.path})" if rejects.total and rejects.path else ""),
         f"rejected QAs:     {sum(qa_rejects.values())} " + (str(dict(qa_rejects)) if qa_rejects else ""),
+        *([str(llm_stats)] if llm_stats is not None else []),
         f"output:           {repo_dir.resolve()}",
         f"load it:          datasets.load_dataset({str(repo_dir)!r}, {config!r})",
     ]

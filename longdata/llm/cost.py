@@ -84,9 +84,10 @@ def plan_cost(generator: _Planner, requests: Sequence[QARequest], price_in: floa
     """Plan the first call of every request without sending anything (reads the cache only)."""
     calls = generator.planned_calls(requests)
     todo = generator.uncached(calls)
+    unique = len({c.key for c in calls})
     per_reply = min(expected_completion_tokens, generator.max_tokens)
     return CostPlan(
-        calls=len(todo), cached=len(calls) - len(todo),
+        calls=len(todo), cached=unique - len(todo),
         prompt_tokens=sum(count_message_tokens(c.messages) for c in todo),
         completion_tokens=per_reply * len(todo), completion_tokens_max=generator.max_tokens * len(todo),
         price_in=price_in, price_out=price_out, batch=batch)

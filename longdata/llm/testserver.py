@@ -23,6 +23,7 @@ import hashlib
 import json
 import random
 import re
+import sys
 import threading
 import time
 from collections import Counter
@@ -45,6 +46,11 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 128  # the default 5 refuses connections under a burst of clients
     daemon_threads = True
 
+    def handle_error(self, request, client_address) -> None:
+        """Clients closing keep-alive connections (or timing out) are normal here."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
 
 def messages_hash(messages: Sequence[dict]) -> str:
     canon = json.dumps([{"role": m.get("role"), "content": m.get("content")} for m in messages],
@@ -59,21 +65,25 @@ class FakeOpenAIServer:
                  fault_rate: float = 0.0, faults: Sequence[str] = TRANSPORT_FAULTS,
                  content_fault_rate: float = 0.0, content_faults: Sequence[str] = CONTENT_FAULTS,
                  seed: int = 0, retry_after: float = 1.0, slow_delay: float = 5.0, usage: bool = True,
-                 batch_polls: int = 1, verbose: bool = False):
+                 batch_polls: int = 1, require_key: str | None = None, max_prompt_tokens: int | None = None,
+                 verbose: bool = False):
         unknown = set(faults) - set(TRANSPORT_FAULTS) | set(content_faults) - set(CONTENT_FAULTS)
         if unknown:
             raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
         self.latency, self.fault_rate, self.faults = latency, fault_rate, tuple(faults)
         self.content_fault_rate, self.content_faults = content_fault_rate, tuple(content_faults)
         self.seed, self.retry_after, self.slow_delay, self.usage = seed, retry_after, slow_delay, usage
-        self.batch_polls, self.verbose = batch_polls, verbose
+        self.batch_polls, self.require_key, self.verbose = batch_polls, require_key, verbose
+        self.max_prompt_tokens = max_prompt_tokens
         self.seen: Counter[str] = Counter()       # chat requests per message hash
         self.answered: Counter[str] = Counter()   # successful chat answers per message hash
         self.faults_sent: Counter[str] = Counter()
+        self.content_by_hash: dict[str, str] = {}  # content fault of each answered request
         self.batch_lines: Counter[str] = Counter()
         self.files: dict[str, dict] = {}
         self.batches: dict[str, dict] = {}
         self._lock = threading.Lock()
+        count_tokens("")  # load the tokenizer now, not while the first clients wait
         self._httpd = _HTTPServer((host, port), _handler_for(self))
         self._thread: threading.Thread | None = None
 
@@ -87,7 +97,7 @@ class FakeOpenAIServer:
         return sum(self.seen.values())
 
     def start(self) -> "FakeOpenAIServer":
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
@@ -116,7 +126,10 @@ class FakeOpenAIServer:
             return kind
         return None
 
-    def content_fault(self, h: str) -> str | None:
+    def content_fault(self, h: str, messages: Sequence[dict]) -> str | None:
+        """Replies to repair requests are always well formed (the repair is the fix)."""
+        if any(_REPLY.search(m.get("content") or "") for m in messages):
+            return None
         rng = random.Random(f"{self.seed}:{h}:content")
         if self.content_faults and rng.random() < self.content_fault_rate:
             return rng.choice(self.content_faults)
@@ -153,7 +166,7 @@ class FakeOpenAIServer:
                               "response": {"status_code": 500, "request_id": h[:12],
                                            "body": {"error": {"message": "injected fault"}}}, "error": None})
                 continue
-            body = self.completion(req["body"], h, self.content_fault(h))
+            body = self.completion(req["body"], h, self.content_fault(h, req["body"].get("messages", [])))
             lines.append({"id": f"batch_req_{h[:12]}", "custom_id": req["custom_id"],
                           "response": {"status_code": 200, "request_id": h[:12], "body": body}, "error": None})
         out = self.add_file("\n".join(json.dumps(x, ensure_ascii=False) for x in lines).encode() + b"\n",
@@ -204,11 +217,11 @@ def reply_for(messages: Sequence[dict], h: str, content_fault: str | None) -> st
 def _corrupt(sentence: str, lang: str, fault: str | None) -> str:
     if fault == "quote_fake":
         return _FAKE[lang]
-    if fault == "quote_typo":  # one changed letter or character every 25
+    if fault == "quote_typo":  # every 25th letter or digit changed, from the 3rd on
         chars = list(sentence)
-        for i in range(3, len(chars), 25):
-            if chars[i].isalnum():
-                chars[i] = "的" if lang == "zh" else ("x" if chars[i] != "x" else "y")
+        alnum = [i for i, ch in enumerate(chars) if ch.isalnum()]
+        for i in alnum[2::25]:
+            chars[i] = ("的" if chars[i] != "的" else "了") if lang == "zh" else ("x" if chars[i] != "x" else "y")
         return "".join(chars)
     if fault == "quote_punct":  # extra space, and the closing punctuation dropped
         return (sentence[:2] + " " + sentence[2:]).rstrip(".!?。！？；;”\"'")
@@ -228,6 +241,7 @@ def _reformat(reply: str) -> str:
 def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+        disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms stalls
 
         def log_message(self, fmt: str, *args) -> None:
             if server.verbose:
@@ -254,8 +268,17 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
         def _error(self, status: int, message: str, headers: dict | None = None) -> None:
             self._send(status, {"error": {"message": message, "type": "test_server", "code": status}}, headers)
 
+        def _authorized(self) -> bool:
+            """Without `require_key` any key is accepted; the key itself is never stored."""
+            if server.require_key is None or self.headers.get("Authorization") == f"Bearer {server.require_key}":
+                return True
+            self._error(401, "Incorrect API key provided.")
+            return False
+
         def do_POST(self) -> None:
             body = self._body()
+            if not self._authorized():
+                return
             if self.path.endswith("/chat/completions"):
                 self._chat(json.loads(body))
             elif self.path.endswith("/files"):
@@ -266,6 +289,8 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._error(404, f"no route {self.path}")
 
         def do_GET(self) -> None:
+            if not self._authorized():
+                return
             parts = self.path.rstrip("/").split("/")
             if len(parts) >= 2 and parts[-2] == "batches" and parts[-1] in server.batches:
                 self._poll_batch(server.batches[parts[-1]])
@@ -277,7 +302,8 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._error(404, f"no route {self.path}")
 
         def _chat(self, body: dict) -> None:
-            h = messages_hash(body.get("messages", []))
+            messages = body.get("messages", [])
+            h = messages_hash(messages)
             fault = server.transport_fault(h)
             time.sleep(server.latency)
             if fault == "drop":
@@ -289,7 +315,12 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if fault == "500":
                 self._error(500, "server error (injected)")
                 return
-            completion = server.completion(body, h, server.content_fault(h))
+            limit = server.max_prompt_tokens
+            if limit is not None and count_message_tokens(messages) > limit:
+                self._error(400, f"This model's maximum context length is {limit} tokens.")
+                return
+            content_fault = server.content_fault(h, messages)
+            completion = server.completion(body, h, content_fault)
             if fault == "badjson":
                 data = json.dumps(completion).encode()
                 self._send(200, data[: len(data) // 2], content_type="application/json")
@@ -299,6 +330,8 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             else:
                 with server._lock:
                     server.answered[h] += 1
+                    if content_fault:
+                        server.content_by_hash[h] = content_fault
             self._send(200, completion)
 
         def _upload(self, body: bytes) -> None:
@@ -355,13 +388,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--slow-delay", type=float, default=5.0, help="extra seconds of a 'slow' reply")
     ap.add_argument("--no-usage", action="store_true", help="omit token usage from replies")
     ap.add_argument("--batch-polls", type=int, default=1, help="polls a batch stays in_progress")
+    ap.add_argument("--require-key", help="answer 401 unless this bearer key is sent")
+    ap.add_argument("--max-prompt-tokens", type=int, help="answer 400 to longer prompts")
     ap.add_argument("--verbose", action="store_true", help="log every request")
     a = ap.parse_args(argv)
     server = FakeOpenAIServer(
         a.port, a.host, latency=a.latency, fault_rate=a.fault_rate, faults=[f for f in a.faults.split(",") if f],
         content_fault_rate=a.content_fault_rate, content_faults=[f for f in a.content_faults.split(",") if f],
         seed=a.seed, retry_after=a.retry_after, slow_delay=a.slow_delay, usage=not a.no_usage,
-        batch_polls=a.batch_polls, verbose=a.verbose)
+        batch_polls=a.batch_polls, require_key=a.require_key,
+        max_prompt_tokens=a.max_prompt_tokens, verbose=a.verbose)
     print(f"OpenAI-compatible test server on {server.url} (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()

@@ -331,6 +331,12 @@ class _SampleBuilder:
         }
 
 
+def planned_requests(docs: Iterable[Document], settings: MultidocSettings, rejects: RejectLog) -> Iterator[QARequest]:
+    """The QA requests a build would make, without making them (dry runs, the Batch API)."""
+    for group in groups(usable_documents(docs, settings, rejects), settings):
+        yield from qa_requests(prepare_group(group, settings).plans, settings)
+
+
 def _prepare_job(job) -> PreparedGroup:
     return prepare_group(*job)
 
