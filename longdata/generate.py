@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import logging
 import shutil
 import sys
@@ -20,8 +19,9 @@ from pathlib import Path
 import datasets
 
 from . import __version__
+from .builders import MultidocParaphrase, MultidocParaphraseConfig
 from .data import demo_corpus
-from .documents import RejectLog
+from .documents import RejectLog, corpus_files
 from .llm.base import Generator, QARequest
 from .llm.extractive import ExtractiveGenerator
 from .llm.openai_gen import LLMUnavailableError
@@ -96,11 +96,9 @@ class BuildError(RuntimeError):
 
 
 def build_config(args: argparse.Namespace, max_tokens: int, generator, files: list[Path],
-                 out: Path) -> tuple[datasets.DatasetDict, "MultidocParaphrase", RejectLog]:
+                 out: Path) -> tuple[datasets.DatasetDict, MultidocParaphrase, RejectLog]:
     """Run the builder for one language and budget; returns the non-empty splits, memory-mapped
     from `builder_cache(out, config)` (remove it once they are published)."""
-    from .builders import MultidocParaphrase, MultidocParaphraseConfig
-
     name = MultidocParaphraseConfig.name_for(args.lang, max_tokens)
     rejects = RejectLog(out / "rejects" / f"{MultidocParaphrase.NAME}-{name}.jsonl")
     cache = builder_cache(out, name)
@@ -161,8 +159,6 @@ def make_generator(args: argparse.Namespace) -> Generator:
 
 def all_requests(args: argparse.Namespace, files: list[Path]) -> list[QARequest]:
     """Every QA request of every config and split, each document once (budgets share them)."""
-    from .builders import MultidocParaphrase, MultidocParaphraseConfig
-
     requests: dict[str, QARequest] = {}
     for max_tokens in args.max_tokens:
         builder = MultidocParaphrase(config_name=MultidocParaphraseConfig.name_for(args.lang, max_tokens),
@@ -175,9 +171,6 @@ def all_requests(args: argparse.Namespace, files: list[Path]) -> list[QARequest]
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from .builders import MultidocParaphrase
-    from .documents import corpus_files
-
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     generator = make_generator(args)

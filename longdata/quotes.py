@@ -18,8 +18,8 @@ DEFAULT_THRESHOLD = 90.0  # rapidfuzz similarity (0-100) on normalised text
 MIN_QUOTE_CHARS = 8       # normalised characters; shorter quotes carry no evidence
 
 _WORD = re.compile(r"[^\W_]+")  # letters and digits (CJK included); everything else is ignored
+_CLOSERS = set(".!?;。！？；…”’」』)）\"'")  # what may close a sentence after its last word
 # Quoted passages in free text: “…”, "…", 「…」, 『…』, ‘…’.
-_CLOSERS = set(".!?;。！？；…”’」』)）\"'")
 _QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|「([^」]+)」|『([^』]+)』|‘([^’]+)’")
 
 

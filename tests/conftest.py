@@ -27,3 +27,28 @@ def corpora() -> Path:
     if not CORPORA.is_dir():
         pytest.skip(f"real corpora not found at {CORPORA} (../shared/corpora beside the repository)")
     return CORPORA
+
+
+@pytest.fixture
+def start_server():
+    """`start_server(**options)` starts an OpenAI-compatible test server on a free port of
+    127.0.0.1; all of them stop at teardown."""
+    from longdata.llm.testserver import FakeOpenAIServer
+
+    servers = []
+
+    def start(**kw):
+        servers.append(FakeOpenAIServer(**kw).start())
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def api_key(monkeypatch) -> str:
+    from llm_support import API_KEY
+
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    return API_KEY

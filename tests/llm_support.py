@@ -11,7 +11,6 @@ import random
 import sys
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -20,7 +19,6 @@ if str(ROOT) not in sys.path:
 from longdata.documents import Document  # noqa: E402
 from longdata.llm.base import QA, QARequest, Reject  # noqa: E402
 from longdata.llm.openai_gen import OpenAIGenerator  # noqa: E402
-from longdata.llm.testserver import FakeOpenAIServer  # noqa: E402
 
 API_KEY = "sk-test-SECRET-9f8e7d6c5b4a"
 _PEOPLE = ["Anna Weber", "Ben Okafor", "Carla Ruiz", "Deng Hui", "Emil Novak", "Fatima Haddad"]
@@ -58,26 +56,6 @@ def fast_generator(url: str, cache_path, **kw) -> OpenAIGenerator:
                 backoff_initial=0.005, backoff_max=0.02)
     opts.update(kw)
     return OpenAIGenerator("test-model", **opts)
-
-
-@pytest.fixture
-def start_server():
-    """`start_server(**options)` starts a test server on a free port; all stop at teardown."""
-    servers: list[FakeOpenAIServer] = []
-
-    def start(**kw) -> FakeOpenAIServer:
-        servers.append(FakeOpenAIServer(**kw).start())
-        return servers[-1]
-
-    yield start
-    for s in servers:
-        s.stop()
-
-
-@pytest.fixture
-def api_key(monkeypatch) -> str:
-    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
-    return API_KEY
 
 
 def as_json(results: list[QA | Reject]) -> str:

@@ -18,7 +18,6 @@ from conftest import run_generate
 from multidoc_checks import check_sample
 
 from longdata.data import demo_corpus
-from longdata.llm.testserver import FakeOpenAIServer
 
 KEY = "sk-test-longdata-SECRET-7d1f0c"
 DATASET = "multidoc-paraphrase"
@@ -29,19 +28,6 @@ def corpus(tmp_path) -> Path:
     path = tmp_path / "corpus.jsonl"
     path.write_text("".join(demo_corpus("en").read_text(encoding="utf-8").splitlines(keepends=True)[:40]), encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def server():
-    servers = []
-
-    def start(**kw) -> FakeOpenAIServer:
-        servers.append(FakeOpenAIServer(**kw).start())
-        return servers[-1]
-
-    yield start
-    for s in servers:
-        s.stop()
 
 
 def llm_args(corpus: Path, out: Path, url: str, *extra: str) -> list[str]:
@@ -58,10 +44,10 @@ def parquet(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((out / DATASET).rglob("*.parquet"))}
 
 
-def test_thirty_percent_transport_faults_lose_and_duplicate_nothing(corpus, tmp_path, server):
-    clean = server()
+def test_thirty_percent_transport_faults_lose_and_duplicate_nothing(corpus, tmp_path, start_server):
+    clean = start_server()
     run_llm(corpus, tmp_path / "ref", clean.url)
-    faulty = server(fault_rate=0.3, retry_after=0.05, slow_delay=1.5)
+    faulty = start_server(fault_rate=0.3, retry_after=0.05, slow_delay=1.5)
     proc = run_llm(corpus, tmp_path / "faulty", faulty.url)
     assert parquet(tmp_path / "faulty") == parquet(tmp_path / "ref")  # same samples, none lost or doubled
     assert set(faulty.faults_sent) == {"429", "500", "slow", "drop", "badjson"}
@@ -72,8 +58,8 @@ def test_thirty_percent_transport_faults_lose_and_duplicate_nothing(corpus, tmp_
     assert len(ids) == len(set(ids)) > 0
 
 
-def test_published_quotes_are_verbatim_and_repairs_are_counted(corpus, tmp_path, server):
-    srv = server(content_fault_rate=0.5)
+def test_published_quotes_are_verbatim_and_repairs_are_counted(corpus, tmp_path, start_server):
+    srv = start_server(content_fault_rate=0.5)
     out = tmp_path / "out"
     proc = run_llm(corpus, out, srv.url)
     train = load_dataset(str(out / DATASET), "en-4k", split="train")
@@ -88,10 +74,10 @@ def test_published_quotes_are_verbatim_and_repairs_are_counted(corpus, tmp_path,
     assert f"{m.group(1)} / {m.group(2)} / {m.group(3)}" in row
 
 
-def test_sigkill_half_way_resumes_without_repeats_and_matches_an_uninterrupted_run(corpus, tmp_path, server):
-    reference = server()
+def test_sigkill_half_way_resumes_without_repeats_and_matches_an_uninterrupted_run(corpus, tmp_path, start_server):
+    reference = start_server()
     run_llm(corpus, tmp_path / "ref", reference.url)
-    srv = server(latency=0.05)
+    srv = start_server(latency=0.05)
     out = tmp_path / "out"
     out.mkdir()
     env = {**{k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}, "OPENAI_API_KEY": KEY}
@@ -124,8 +110,8 @@ def _rows(cache: Path) -> int:
         return 0
 
 
-def test_api_key_appears_in_no_output_cache_card_manifest_or_log(corpus, tmp_path, server):
-    srv = server(fault_rate=0.2, retry_after=0.05, content_fault_rate=0.2, require_key=KEY)
+def test_api_key_appears_in_no_output_cache_card_manifest_or_log(corpus, tmp_path, start_server):
+    srv = start_server(fault_rate=0.2, retry_after=0.05, content_fault_rate=0.2, require_key=KEY)
     out = tmp_path / "out"
     proc = run_llm(corpus, out, srv.url)
     assert KEY not in proc.stdout + proc.stderr
@@ -135,8 +121,8 @@ def test_api_key_appears_in_no_output_cache_card_manifest_or_log(corpus, tmp_pat
         assert KEY.encode() not in path.read_bytes(), path
 
 
-def test_dry_run_plans_calls_tokens_and_cost_without_a_request(tmp_path, server):
-    srv = server()
+def test_dry_run_plans_calls_tokens_and_cost_without_a_request(tmp_path, start_server):
+    srv = start_server()
     out = tmp_path / "out"
     proc = run_generate("--lang", "zh", "--out", str(out), "--llm-model", "test-model", "--llm-base-url", srv.url,
                         "--dry-run", "--price-in", "0.5", "--price-out", "1.5", cwd=tmp_path)
@@ -147,11 +133,11 @@ def test_dry_run_plans_calls_tokens_and_cost_without_a_request(tmp_path, server)
     assert not (out / DATASET).exists()
 
 
-def test_batch_mode_fills_the_cache_then_the_build_makes_no_chat_call(corpus, tmp_path, server):
-    srv = server()
+def test_batch_mode_fills_the_cache_then_the_build_makes_no_chat_call(corpus, tmp_path, start_server):
+    srv = start_server()
     out = tmp_path / "out"
     run_llm(corpus, out, srv.url, "--llm-batch", "--batch-poll", "0.05")
     assert srv.batches and srv.chat_calls == 0
     ref = tmp_path / "ref"
-    run_llm(corpus, ref, server().url)
+    run_llm(corpus, ref, start_server().url)
     assert parquet(out) == parquet(ref)

@@ -2,7 +2,7 @@
 import json
 
 import pytest
-from llm_support import api_key, as_json, fast_generator, make_docs, make_requests, start_server  # noqa: F401
+from llm_support import as_json, fast_generator, make_docs, make_requests
 
 from longdata.llm.batch import run_batch
 from longdata.llm.openai_gen import LLMUnavailableError

@@ -1,6 +1,6 @@
 """The dry-run cost plan: calls, tokens and cost, without a single request."""
 import pytest
-from llm_support import fast_generator, make_docs, make_requests, start_server  # noqa: F401
+from llm_support import fast_generator, make_docs, make_requests
 
 from longdata.llm.cost import count_message_tokens, plan_cost
 

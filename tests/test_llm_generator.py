@@ -3,7 +3,7 @@ import time
 from collections import Counter
 
 import pytest
-from llm_support import api_key, as_json, fast_generator, make_docs, make_requests, start_server  # noqa: F401
+from llm_support import as_json, fast_generator, make_docs, make_requests
 
 from longdata.llm.base import QA, Reject
 from longdata.llm.cost import count_message_tokens, count_tokens
@@ -156,3 +156,14 @@ def test_refused_request_becomes_a_counted_reject(start_server, api_key):
     assert [type(r) for r in results] == [QA, QA, QA, Reject]
     assert results[-1].reason == "request_refused" and "maximum context length" in results[-1].detail
     assert gen.stats.rejects["request_refused"] == 1 and server.chat_calls == 4
+
+
+def test_concurrency_is_bounded_and_used(start_server, api_key):
+    """The semaphore caps requests in flight at `concurrency`, and the run keeps it full
+    (throughput itself is measured by bench/llm_concurrency.py)."""
+    server = start_server(latency=0.1)
+    gen = fast_generator(server.url, None, concurrency=16)
+    t = time.perf_counter()
+    gen.make_qas(make_requests(make_docs(64)))
+    assert server.max_in_flight == 16
+    assert time.perf_counter() - t < 64 / 16 * 0.1 * 3  # far from serial (6.4 s)

@@ -1,6 +1,5 @@
 """A run killed half way resumes: no answered request is sent again, and the output is
 byte-identical to an uninterrupted run. Also: the test server runs on its own."""
-import os
 import signal
 import sqlite3
 import subprocess
@@ -9,7 +8,7 @@ import time
 from pathlib import Path
 
 import openai
-from llm_support import API_KEY, ROOT, as_json, fast_generator, make_docs, make_requests, start_server  # noqa: F401
+from llm_support import API_KEY, ROOT, as_json, fast_generator, make_docs, make_requests
 
 from longdata.llm.testserver import messages_hash
 

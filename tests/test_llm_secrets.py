@@ -3,7 +3,7 @@ import json
 import logging
 
 import pytest
-from llm_support import api_key, fast_generator, make_docs, make_requests, start_server  # noqa: F401
+from llm_support import fast_generator, make_docs, make_requests
 
 from longdata.llm.batch import run_batch
 from longdata.llm.cost import plan_cost

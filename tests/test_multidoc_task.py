@@ -1,7 +1,6 @@
 """Unit tests of the multidoc task and the extractive generator on small synthetic groups."""
 from __future__ import annotations
 
-import dataclasses
 
 import pytest
 

@@ -79,6 +79,7 @@ class FakeOpenAIServer:
         self.answered: Counter[str] = Counter()   # successful chat answers per message hash
         self.faults_sent: Counter[str] = Counter()
         self.content_by_hash: dict[str, str] = {}  # content fault of each answered request
+        self.in_flight = self.max_in_flight = 0     # concurrent chat requests, now and at most
         self.batch_lines: Counter[str] = Counter()
         self.files: dict[str, dict] = {}
         self.batches: dict[str, dict] = {}
@@ -302,6 +303,16 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._error(404, f"no route {self.path}")
 
         def _chat(self, body: dict) -> None:
+            with server._lock:
+                server.in_flight += 1
+                server.max_in_flight = max(server.max_in_flight, server.in_flight)
+            try:
+                self._answer_chat(body)
+            finally:
+                with server._lock:
+                    server.in_flight -= 1
+
+        def _answer_chat(self, body: dict) -> None:
             messages = body.get("messages", [])
             h = messages_hash(messages)
             fault = server.transport_fault(h)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import multiprocessing
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import datasets
 
