@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Sequence
 
 import openai
+from tqdm.auto import tqdm
 from openai.types.chat import ChatCompletion
 from tenacity import (AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential,
                       wait_random)
@@ -300,6 +301,10 @@ class _Session:
 
     async def run(self, requests: Sequence[QARequest]) -> list[QA | Reject]:
         tasks = [asyncio.ensure_future(self._qa(r)) for r in requests]
+        # a progress bar on terminals only (disable=None), so logs and tests stay clean
+        progress = tqdm(total=len(tasks), desc=f"QAs from {self.gen.model}", unit="req", disable=None, leave=False)
+        for t in tasks:
+            t.add_done_callback(lambda _: progress.update())
         try:
             results = await asyncio.gather(*tasks)
         except BaseException:
@@ -307,6 +312,8 @@ class _Session:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+        finally:
+            progress.close()
         if self._failures:
             raise self._error(f"{len(self._failures)} of {len(requests)} requests failed")
         return results
