@@ -75,9 +75,7 @@ class BuildStats:
     recounts: int = 0
 
     def merge(self, other: "BuildStats") -> None:
-        """Add another group's counts (samples are counted as they are yielded)."""
-        self.turns += other.turns
-        self.unanswerable_turns += other.unanswerable_turns
+        """Add a group's rejects and drops (samples and turns are counted as they are yielded)."""
         self.qa_rejects.update(other.qa_rejects)
         self.dropped_ambiguous += other.dropped_ambiguous
         self.recounts += other.recounts
