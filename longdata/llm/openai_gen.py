@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import hashlib
 import json
 import os
 import random
@@ -31,17 +30,24 @@ from pathlib import Path
 from typing import Sequence
 
 import openai
-from tqdm.auto import tqdm
 from openai.types.chat import ChatCompletion
-from tenacity import (AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential,
-                      wait_random)
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
+from tqdm.auto import tqdm
 
+from ..prompts import load_qa_prompt
 from ..quotes import DEFAULT_THRESHOLD, QuoteMiss, locate_quote
+from ..seeding import stable_hash
 from .base import QA, QARequest, Reject
 from .cache import CachedResponse, ResponseCache, request_key
 from .cost import count_message_tokens, count_tokens
 from .parse import FormatError, parse_qa_reply
-from ..prompts import load_qa_prompt
 
 RETRY_AFTER_CAP = 300.0  # seconds; a longer Retry-After is most likely a quota, not a blip
 _FATAL_STATUS = {401: "authentication failed", 403: "permission denied", 404: "model or endpoint not found"}
@@ -114,7 +120,7 @@ class LLMStats:
 
 def seed_for(key: str) -> int:
     """The sampling seed of a request: stable across runs, machines and process counts."""
-    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:4], "big") & 0x7FFFFFFF
+    return int(stable_hash(key)[:8], 16) & 0x7FFFFFFF
 
 
 class OpenAIGenerator:
