@@ -37,7 +37,7 @@ def main() -> None:
     from longdata.data import demo_corpus
     from longdata.documents import corpus_files
     from longdata.generate import build_config, builder_cache, manifest_for, parse_args
-    from longdata.llm.extractive import ExtractiveGenerator
+    from longdata.qa.extractive import ExtractiveGenerator
     from longdata.publish import publish_config
     from longdata.stats import _png
     from longdata.tokens import get_counter

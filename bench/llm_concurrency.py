@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from longdata.documents import Document  # noqa: E402
-from longdata.llm.base import QARequest  # noqa: E402
+from longdata.qa.base import QARequest  # noqa: E402
 from longdata.llm.openai_gen import OpenAIGenerator  # noqa: E402
 
 

@@ -1,7 +1,7 @@
-"""`datasets` builders, one per published dataset. Built in code
-(`download_and_prepare`); the Hub only ever gets parquet and a card."""
-from .multidoc_paraphrase import MultidocParaphrase, MultidocParaphraseConfig
+"""`datasets` builders, one per published dataset, each a few lines on `TaskBuilder`."""
+from .base import NotEnoughData, TaskBuilder
+from .multidoc_paraphrase import MultidocParaphrase
 
-BUILDERS = {MultidocParaphrase.NAME: MultidocParaphrase}
+BUILDERS: dict[str, type[TaskBuilder]] = {b.NAME: b for b in (MultidocParaphrase,)}
 
-__all__ = ["BUILDERS", "MultidocParaphrase", "MultidocParaphraseConfig"]
+__all__ = ["BUILDERS", "MultidocParaphrase", "NotEnoughData", "TaskBuilder"]

@@ -21,10 +21,14 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from . import resource_dir
 from .hubfolder import PLOTS, README, find_configs, read_manifest, split_files, write_if_changed
 from .redact import check_no_secrets
-from .stats import PLOT_KINDS, POSITION_BINS, plots, read_columns, split_stats
+from .stats import reasons_cell, read_columns
+from .tasks import Task, get_task
 
-PROJECT_DEFAULT = "zh-32k"
-DEFAULT_LICENSE = "apache-2.0"
+DEFAULT_LICENSE = "other"
+LICENSE_NOTE = {
+    "other": "The samples are built from the input corpora and keep their licenses: check the license of "
+             "every source (listed under *How it was built*) before you use or redistribute them.",
+}
 # The Hub's size_categories buckets, by upper bound on the number of examples.
 SIZE_CATEGORIES = ((10**3, "n<1K"), (10**4, "1K<n<10K"), (10**5, "10K<n<100K"), (10**6, "100K<n<1M"),
                    (10**7, "1M<n<10M"), (10**8, "10M<n<100M"), (10**9, "100M<n<1B"), (10**10, "1B<n<10B"),
@@ -35,10 +39,10 @@ def size_category(num_examples: int) -> str:
     return next((name for bound, name in SIZE_CATEGORIES if num_examples < bound), "n>1T")
 
 
-def choose_default(configs: list[str], chosen: str | None, existing: str | None) -> str:
-    """The one default config: the one chosen explicitly, else the project default (zh-32k)
+def choose_default(configs: list[str], chosen: str | None, existing: str | None, project: str = "zh-32k") -> str:
+    """The one default config: the one chosen explicitly, else the dataset's default (zh-32k)
     when built, else the card's current default, else the first by name."""
-    for candidate in (chosen, PROJECT_DEFAULT, existing):
+    for candidate in (chosen, project, existing):
         if candidate in configs:
             return candidate
     return configs[0]
@@ -70,23 +74,6 @@ def _data_files(config: str, splits: list[str]) -> list[dict]:
     return [{"split": split, "path": f"{config}/{split}-*.parquet"} for split in splits]
 
 
-def _stats_table(config: str, by_split: dict[str, dict]) -> str:
-    head = ("| split | examples | tokens min | p10 | p50 | p90 | max | docs (mean) | turns (mean) "
-            "| unanswerable turns | effective ratio mean | p10 | p50 |")
-    rows = [head, "|" + "---|" * head.count(" | ") + "---|"]
-    for split, s in by_split.items():
-        t, r = s["num_tokens"], s["effective_ratio"]
-        rows.append(
-            f"| {split} | {s['examples']:,} | {t['min']:,.0f} | {t['p10']:,.0f} | {t['p50']:,.0f} | {t['p90']:,.0f} "
-            f"| {t['max']:,.0f} | {s['num_docs']['mean']:.1f} | {s['turns']['mean']:.2f} "
-            f"| {s['unanswerable_share']:.1%} | {r['mean']:.2f} | {r['p10']:.2f} | {r['p50']:.2f} |")
-    edges = [f"{i / POSITION_BINS:.1f}-{(i + 1) / POSITION_BINS:.1f}" for i in range(POSITION_BINS)]
-    rows += ["", f"Answerable turns by the relative position of the gold document in the context ({config}):", "",
-             "| split | " + " | ".join(edges) + " |", "|---|" + "---|" * POSITION_BINS]
-    rows += [f"| {split} | " + " | ".join(f"{c:,}" for c in s["gold_positions"]) + " |" for split, s in by_split.items()]
-    return f"### {config}\n\n" + "\n".join(rows)
-
-
 def _build_row(config: str, record: dict, generators: list[str]) -> str:
     """One config's line of the build table, from its manifest record (keys documented in
     `publish_config`) and the generators named in the data."""
@@ -98,21 +85,14 @@ def _build_row(config: str, record: dict, generators: list[str]) -> str:
             f"| {prompts} | {shown} | {len(record.get('inputs', []))} |")
 
 
-def _quality_row(config: str, record: dict) -> str:
-    """Rejected documents and QAs by reason, and how LLM quotes were pinned to the gold text."""
-    counts = record.get("counts", {})
-
-    def reasons(counter: dict) -> str:
-        return "<br>".join(f"{k}: {v:,}" for k, v in sorted(counter.items())) or "0"
-
-    qa = {}
-    for split_counts in counts.get("qa_rejects", {}).values():
-        for k, v in split_counts.items():
-            qa[k] = qa.get(k, 0) + v
-    quotes = record.get("llm", {}).get("quotes")
-    pinned = (f"{quotes.get('exact', 0):,} / {quotes.get('normalized', 0) + quotes.get('fuzzy', 0):,} / "
-              f"{quotes.get('rejected', 0):,}") if quotes else "n/a (extractive quotes are verbatim slices)"
-    return f"| {config} | {reasons(counts.get('rejects', {}))} | {reasons(qa)} | {pinned} |"
+def _quality_table(task: Task, records: dict, configs: list[str]) -> str:
+    """Rejected documents by reason, then every other count the build reported, per config."""
+    cells = {c: {"documents rejected": reasons_cell(records.get(c, {}).get("counts", {}).get("rejects", {})),
+                 **task.quality_cells(records.get(c, {}))} for c in configs}
+    heads = list(dict.fromkeys(h for row in cells.values() for h in row))
+    rows = ["| config | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)]
+    rows += [f"| {c} | " + " | ".join(row.get(h, "0") for h in heads) + " |" for c, row in cells.items()]
+    return "\n".join(rows)
 
 
 def _size(num_bytes: int) -> str:
@@ -131,18 +111,17 @@ def _config_row(config: str, summary: dict[str, dict], info: DatasetInfo, is_def
             f"| {_size(info.download_size)} |")
 
 
-def _plot_links(config: str) -> str:
-    return " ".join(f"![{config} {kind}]({PLOTS}/{config}-{kind}.png)" for kind in PLOT_KINDS)
-
-
-def _summarise(folder: Path, config: str) -> dict[str, dict]:
-    """Statistics of each split of a config and of all its splits together (`"all"`);
-    writes the config's plots as a side effect of having the columns at hand."""
-    tables = {split: read_columns(paths) for split, paths in split_files(folder, config).items()}
+def _summarise(task: Task, folder: Path, config: str) -> tuple[dict[str, dict], str]:
+    """Statistics of each split of a config and of all its splits together (`"all"`), and
+    the links to its plots (written here, while the columns are at hand)."""
+    tables = {split: read_columns(paths, task.stats_columns) for split, paths in split_files(folder, config).items()}
     everything = pa.concat_tables(tables.values())
-    for kind, png in plots(everything, config).items():
+    links = []
+    for kind, png in task.plots(everything, config).items():
         write_if_changed(folder / PLOTS / f"{config}-{kind}.png", png)
-    return {**{split: split_stats(table) for split, table in tables.items()}, "all": split_stats(everything)}
+        links.append(f"![{config} {kind}]({PLOTS}/{config}-{kind}.png)")
+    stats = {**{split: task.split_stats(table) for split, table in tables.items()}, "all": task.split_stats(everything)}
+    return stats, " ".join(links)
 
 
 def _yaml(template: DatasetCard, existing: dict, infos: dict[str, DatasetInfo], default: str,
@@ -174,15 +153,17 @@ def refresh_card(folder: Path) -> Path:
     if not configs:
         raise ValueError(f"{folder} holds no config folders with parquet shards")
     name, records = manifest["dataset_name"], manifest.get("configs", {})
+    task = get_task(name)
     template = DatasetCard((resource_dir("cards") / manifest["card_template"]).read_text(encoding="utf-8"))
     readme = folder / README
     existing = DatasetCard(readme.read_text(encoding="utf-8")).data.to_dict() if readme.is_file() else {}
     current_default = next((c["config_name"] for c in existing.get("configs", []) if c.get("default")), None)
-    default = choose_default(configs, manifest.get("default_config"), current_default)
+    default = choose_default(configs, manifest.get("default_config"), current_default, task.default_config)
 
     configs = [default] + [c for c in configs if c != default]  # datasets lists configs in this order
     infos = {config: config_info(folder, config) for config in configs}
-    summaries = {config: _summarise(folder, config) for config in configs}
+    summarised = {config: _summarise(task, folder, config) for config in configs}
+    summaries = {config: stats for config, (stats, _) in summarised.items()}
     langs = sorted({lang for s in summaries.values() for lang in s["all"]["langs"]})
     card_data = _yaml(template, existing, infos, default, records, langs)
 
@@ -195,11 +176,11 @@ def refresh_card(folder: Path) -> Path:
                                  *(_config_row(c, s, infos[c], c == default) for c, s in summaries.items())]),
         build_table="\n".join(["| config | generator | seed | longdata version | prompt hashes (sha256) | settings "
                                "| input files |", "|---|---|---|---|---|---|---|",
-                               *(_build_row(c, records.get(c, {}), s["all"]["generators"])
+                               *(_build_row(c, records.get(c, {}), s["all"].get("generators", [records.get(c, {}).get("generator", "")]))
                                  for c, s in summaries.items())]),
-        quality_table="\n".join(["| config | documents rejected | QAs rejected | quotes (LLM): exact / repaired / rejected |",
-                                 "|---|---|---|---|", *(_quality_row(c, records.get(c, {})) for c in summaries)]),
-        stats_tables="\n\n".join(_stats_table(c, s) + "\n\n" + _plot_links(c) for c, s in summaries.items()),
+        quality_table=_quality_table(task, records, configs),
+        stats_tables="\n\n".join(task.stats_markdown(c, s) + "\n\n" + links for c, (s, links) in summarised.items()),
+        license_note=LICENSE_NOTE.get(str(card_data.get("license")), ""),
     )
     text = f"---\n{card_data.to_yaml()}\n---\n{body}"
     check_no_secrets(text, str(readme))

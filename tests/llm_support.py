@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from longdata.documents import Document  # noqa: E402
-from longdata.llm.base import QA, QARequest, Reject  # noqa: E402
+from longdata.qa.base import QA, QARequest, Reject  # noqa: E402
 from longdata.llm.openai_gen import OpenAIGenerator  # noqa: E402
 
 API_KEY = "sk-test-SECRET-9f8e7d6c5b4a"

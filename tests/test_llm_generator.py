@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 from llm_support import as_json, fast_generator, make_docs, make_requests
 
-from longdata.llm.base import QA, Reject
+from longdata.qa.base import QA, Reject
 from longdata.llm.cost import count_message_tokens, count_tokens
 from longdata.llm.openai_gen import LLMUnavailableError
 from longdata.tokens import get_counter

@@ -1,7 +1,7 @@
 """Reading QA replies: JSON and its usual slips, tagged fields, near misses."""
 import pytest
 
-from longdata.llm.parse import FormatError, ParsedQA, parse_qa_reply
+from longdata.qa.parse import FormatError, ParsedQA, parse_qa_reply
 
 GOOD = ParsedQA("Q?", "A quote.", "An answer.")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from longdata.documents import Document, RejectLog
-from longdata.llm.base import QA, QARequest, Reject
-from longdata.llm.extractive import ExtractiveGenerator
+from longdata.qa.base import QA, QARequest, Reject
+from longdata.qa.extractive import ExtractiveGenerator
 from longdata.tasks import multidoc
 from multidoc_checks import check_sample
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from longdata.quotes import (QuoteMatch, QuoteMiss, contains_passage, effective_ratio, extract_quote,
+from longdata.qa.quotes import (QuoteMatch, QuoteMiss, contains_passage, effective_ratio, extract_quote,
                              locate_quote)
 
 EN = ("The Lumen Bridge opened in 1932 after six years of construction. Its central span of 410 metres "

@@ -1,4 +1,2 @@
-"""QA generators: extractive (offline, no model) and OpenAI-compatible chat models."""
-from .base import QA, Generator, QARequest, Reject
-
-__all__ = ["QA", "Generator", "QARequest", "Reject"]
+"""The chat client every task uses (cache, retries, concurrency, Batch API, cost, dry
+run) and the loopback OpenAI-compatible test server."""

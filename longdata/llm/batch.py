@@ -15,8 +15,7 @@ from typing import Awaitable, Callable, Sequence, TypeVar
 
 import openai
 
-from .base import QARequest
-from .openai_gen import ChatCall, LLMUnavailableError, OpenAIGenerator, cached_response
+from .client import ChatCall, ChatClient, LLMUnavailableError, cached_response
 
 ENDPOINT = "/v1/chat/completions"
 MAX_LINES = 50_000               # the Batch API's limit per input file
@@ -39,15 +38,14 @@ class BatchReport:
     completion_tokens: int = 0
 
 
-def run_batch(gen: OpenAIGenerator, requests: Sequence[QARequest], *, poll_interval: float = 30.0,
+def run_batch(gen: ChatClient, calls: Sequence[ChatCall], *, poll_interval: float = 30.0,
               max_wait: float = 25 * 3600.0) -> BatchReport:
     """Submit, poll (every `poll_interval` s, at most `max_wait` s) and cache; see module doc."""
-    return asyncio.run(arun_batch(gen, requests, poll_interval=poll_interval, max_wait=max_wait))
+    return asyncio.run(arun_batch(gen, calls, poll_interval=poll_interval, max_wait=max_wait))
 
 
-async def arun_batch(gen: OpenAIGenerator, requests: Sequence[QARequest], *, poll_interval: float = 30.0,
+async def arun_batch(gen: ChatClient, calls: Sequence[ChatCall], *, poll_interval: float = 30.0,
                      max_wait: float = 25 * 3600.0) -> BatchReport:
-    calls = gen.planned_calls(requests)
     by_key = {c.key: c for c in calls}
     async with gen.client() as client:
         pending = json.loads(gen.cache.get_meta(_PENDING) or "[]")
@@ -87,7 +85,7 @@ def _chunks(calls: Sequence[ChatCall], model: str) -> list[bytes]:
     return chunks
 
 
-async def _api(gen: OpenAIGenerator, make_call: Callable[[], Awaitable[T]]) -> T:
+async def _api(gen: ChatClient, make_call: Callable[[], Awaitable[T]]) -> T:
     """One control call (upload, create, poll, download) under the generator's retry policy."""
     async for attempt in gen.retrying():
         with attempt:
@@ -95,7 +93,7 @@ async def _api(gen: OpenAIGenerator, make_call: Callable[[], Awaitable[T]]) -> T
     raise AssertionError("unreachable: the retry policy re-raises the last error")
 
 
-async def _poll(gen: OpenAIGenerator, client: openai.AsyncOpenAI, batch_id: str, interval: float,
+async def _poll(gen: ChatClient, client: openai.AsyncOpenAI, batch_id: str, interval: float,
                 deadline: float):
     while True:
         batch = await _api(gen, lambda: client.batches.retrieve(batch_id))
@@ -108,7 +106,7 @@ async def _poll(gen: OpenAIGenerator, client: openai.AsyncOpenAI, batch_id: str,
         await asyncio.sleep(interval)
 
 
-async def _ingest(gen: OpenAIGenerator, client: openai.AsyncOpenAI, batch, by_key: dict[str, ChatCall],
+async def _ingest(gen: ChatClient, client: openai.AsyncOpenAI, batch, by_key: dict[str, ChatCall],
                   report: BatchReport) -> None:
     """Write every answered line to the cache; count the others (they are sent live later)."""
     if batch.status == "failed" and not batch.output_file_id:

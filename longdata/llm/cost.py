@@ -6,10 +6,9 @@ models, and a fair stand-in for servers that report no usage.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Protocol, Sequence
+from typing import Mapping, Sequence
 
 from ..tokens import get_counter
-from .base import QARequest
 
 # Chat formatting overhead per message and per reply, as OpenAI documents for its models.
 TOKENS_PER_MESSAGE = 4
@@ -26,16 +25,6 @@ def count_tokens(text: str) -> int:
 def count_message_tokens(messages: Sequence[Mapping[str, str]]) -> int:
     """Prompt tokens of a chat request as OpenAI counts them (cl100k estimate)."""
     return sum(TOKENS_PER_MESSAGE + count_tokens(m["content"]) for m in messages) + TOKENS_PER_REPLY
-
-
-class _Planner(Protocol):
-    """What the plan needs from a generator (OpenAIGenerator provides it)."""
-
-    max_tokens: int
-
-    def planned_calls(self, requests: Sequence[QARequest]) -> list: ...
-
-    def uncached(self, calls: Sequence) -> list: ...
 
 
 @dataclass(frozen=True)
@@ -79,15 +68,14 @@ class CostPlan:
                 "format repairs (rare) are not included")
 
 
-def plan_cost(generator: _Planner, requests: Sequence[QARequest], price_in: float, price_out: float,
-              batch: bool = False, expected_completion_tokens: int = EXPECTED_COMPLETION_TOKENS) -> CostPlan:
-    """Plan the first call of every request without sending anything (reads the cache only)."""
-    calls = generator.planned_calls(requests)
-    todo = generator.uncached(calls)
+def plan_cost(chat, calls: Sequence, max_tokens: int, price_in: float, price_out: float, batch: bool = False,
+              expected_completion_tokens: int = EXPECTED_COMPLETION_TOKENS) -> CostPlan:
+    """Plan the given first calls without sending anything (reads `chat`'s cache only)."""
+    todo = chat.uncached(calls)
     unique = len({c.key for c in calls})
-    per_reply = min(expected_completion_tokens, generator.max_tokens)
+    per_reply = min(expected_completion_tokens, max_tokens)
     return CostPlan(
         calls=len(todo), cached=unique - len(todo),
         prompt_tokens=sum(count_message_tokens(c.messages) for c in todo),
-        completion_tokens=per_reply * len(todo), completion_tokens_max=generator.max_tokens * len(todo),
+        completion_tokens=per_reply * len(todo), completion_tokens_max=max_tokens * len(todo),
         price_in=price_in, price_out=price_out, batch=batch)

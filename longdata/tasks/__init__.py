@@ -1,1 +1,16 @@
-"""One module per published dataset: each turns Documents into sample dicts."""
+"""One module per published dataset; `TASKS` names them for the CLI, the card and push."""
+from __future__ import annotations
+
+from .base import Result, Task
+from .multidoc import MultidocTask
+
+TASKS: dict[str, Task] = {t.name: t for t in (MultidocTask(),)}
+
+
+def get_task(name: str) -> Task:
+    if name not in TASKS:
+        raise ValueError(f"unknown dataset {name!r}: choose from {', '.join(TASKS)}")
+    return TASKS[name]
+
+
+__all__ = ["TASKS", "Result", "Task", "get_task"]

@@ -1,18 +1,20 @@
 """multidoc-paraphrase: W-shaped multi-document QA whose answers quote the gold document first."""
 from __future__ import annotations
 
-import multiprocessing
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
 import datasets
 
+from ..config import TaskConfig, option
+from ..counts import Counts
+from ..data import demo_corpus
 from ..documents import Document, RejectLog
-from ..llm.base import QA, Generator, QARequest, Reject
-from ..prompts import load_template
+from ..prompts import load_template, prompt_hashes
+from ..qa.base import QA, QARequest, Reject
 from ..seeding import rng_for, stable_hash
 from ..tokens import get_counter
+from .base import Result, Task
 
 NAME = "multidoc-paraphrase"
 MIN_CHARS = {"zh": 60, "en": 200}
@@ -31,21 +33,16 @@ FEATURES = datasets.Features({
 })
 
 
-@dataclass(frozen=True)
-class MultidocSettings:
-    """Everything that decides the samples (and so goes into the manifest)."""
+@dataclass
+class MultidocConfig(TaskConfig):
+    """One language and token budget of multidoc-paraphrase; named `<lang>-<budget>k`."""
 
-    lang: str = "zh"
-    max_tokens: int = 32768
-    group_size: int = 100
-    turns: int = 5
-    seed: int = 0
-    unanswerable_ratio: float = 0.1
-    num_samples: int | None = None
-    tokenizer: str = "qwen"
-    num_proc: int = 1
+    group_size: int = option(100, "documents per group that a sample's context is drawn from")
+    turns: int = option(5, "QA turns per sample")
+    unanswerable_ratio: float = option(0.1, "share of turns whose gold document is left out of the context")
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
+        super().__post_init__()
         if self.turns < 1 or self.group_size <= self.turns:
             raise ValueError(f"--group-size ({self.group_size}) must exceed --turns ({self.turns}) >= 1")
         if not 0 <= self.unanswerable_ratio < 1:
@@ -62,25 +59,6 @@ class MultidocSettings:
         return self.max_tokens // (self.turns + 1)
 
 
-@dataclass
-class BuildStats:
-    """Counts for the summary and the card. Samples and turns count what was yielded;
-    QA rejects and drops count every group processed."""
-
-    samples: int = 0
-    turns: int = 0
-    unanswerable_turns: int = 0
-    qa_rejects: Counter = field(default_factory=Counter)
-    dropped_ambiguous: int = 0
-    recounts: int = 0
-
-    def merge(self, other: "BuildStats") -> None:
-        """Add a group's rejects and drops (samples and turns are counted as they are yielded)."""
-        self.qa_rejects.update(other.qa_rejects)
-        self.dropped_ambiguous += other.dropped_ambiguous
-        self.recounts += other.recounts
-
-
 @dataclass(frozen=True)
 class Group:
     """A slice of the document stream from which samples draw gold and distractor documents."""
@@ -93,7 +71,7 @@ class Group:
         return stable_hash(*(d.id for d in self.docs))[:16]
 
 
-def usable_documents(docs: Iterable[Document], settings: MultidocSettings, rejects: RejectLog) -> Iterator[Document]:
+def usable_documents(docs: Iterable[Document], settings: MultidocConfig, rejects: RejectLog) -> Iterator[Document]:
     """Drop documents of another language, too short, or longer than any sample allows,
     before any tokenization (a 20 MB record is rejected by its length alone)."""
     min_chars = MIN_CHARS[settings.lang]
@@ -110,7 +88,7 @@ def usable_documents(docs: Iterable[Document], settings: MultidocSettings, rejec
             yield doc
 
 
-def groups(docs: Iterable[Document], settings: MultidocSettings) -> Iterator[Group]:
+def groups(docs: Iterable[Document], settings: MultidocConfig) -> Iterator[Group]:
     """Groups of `group_size` consecutive documents. What is left at the end (fewer than
     two groups' worth) becomes one or two near-equal groups, so no sample is starved by
     a short tail group. Holds at most two groups of documents at a time."""
@@ -137,7 +115,7 @@ class SamplePlan:
     unanswerable: tuple[bool, ...]
 
 
-def plan_group(group: Group, settings: MultidocSettings) -> list[SamplePlan]:
+def plan_group(group: Group, settings: MultidocConfig) -> list[SamplePlan]:
     """Split a group's documents into gold sets of `turns` documents, one per sample."""
     rng = rng_for(settings.seed, "group", group.key)
     order = list(group.docs)
@@ -155,7 +133,7 @@ def plan_group(group: Group, settings: MultidocSettings) -> list[SamplePlan]:
     return plans
 
 
-def qa_requests(plans: Sequence[SamplePlan], settings: MultidocSettings) -> list[QARequest]:
+def qa_requests(plans: Sequence[SamplePlan], settings: MultidocConfig) -> list[QARequest]:
     return [QARequest(doc, f"{settings.seed}:{doc.id}", settings.lang) for p in plans for doc in p.gold]
 
 
@@ -167,38 +145,36 @@ class PreparedGroup:
     doc_tokens: dict[str, int]
     plans: list[SamplePlan]
     too_long: list[tuple[Document, int]]
-    qas: dict[str, QA | Reject]
 
 
-def prepare_group(group: Group, settings: MultidocSettings, local: Generator | None = None) -> PreparedGroup:
+def prepare_group(group: Group, settings: MultidocConfig) -> PreparedGroup:
     """Tokenize every document of the group once and plan its samples from the usable ones,
-    so no QA is ever asked for a document that cannot fit. A `local` generator (pure CPU,
-    no shared state) writes the group's QAs right here, in the worker."""
+    so no QA is ever asked for a document that cannot fit."""
     counter = get_counter(settings.tokenizer)
     counts = counter.count_batch([d.text for d in group.docs])
     too_long = [(d, n) for d, n in zip(group.docs, counts) if n > settings.max_doc_tokens]
     usable = Group(group.index, tuple(d for d, n in zip(group.docs, counts) if n <= settings.max_doc_tokens))
     doc_tokens = {d.id: n for d, n in zip(group.docs, counts)}
     plans = plan_group(usable, settings) if len(usable.docs) >= settings.min_docs else []
-    qas = {}
-    if local is not None:
-        requests = qa_requests(plans, settings)
-        qas = {r.doc.id: qa for r, qa in zip(requests, local.make_qas(requests))}
-    return PreparedGroup(usable, doc_tokens, plans, too_long, qas)
+    return PreparedGroup(usable, doc_tokens, plans, too_long)
 
 
-def assemble_group(prep: PreparedGroup, qas: dict[str, QA | Reject], settings: MultidocSettings) -> tuple[list[dict], BuildStats]:
+def assemble_group(prep: PreparedGroup, answers: dict[str, QA | Reject], settings: MultidocConfig) -> Result:
     """Pure function of its inputs: turns one group's plans and QAs into finished samples."""
     builder = _SampleBuilder(settings, get_counter(settings.tokenizer), prep.doc_tokens, len(prep.group.docs))
-    stats = BuildStats()
-    samples = [s for s in (builder.build(plan, qas, list(prep.group.docs), stats) for plan in prep.plans) if s is not None]
-    return samples, stats
+    qas = {r.doc.id: answers[r.key] for r in qa_requests(prep.plans, settings)}
+    counts = Counts()
+    samples = [s for s in (builder.build(plan, qas, list(prep.group.docs), counts) for plan in prep.plans)
+               if s is not None]
+    rejects = [(doc, f"too long: {n} tokens > {settings.max_doc_tokens} per document at --max-tokens "
+                     f"{settings.max_tokens} and --turns {settings.turns}") for doc, n in prep.too_long]
+    return Result(samples, counts, rejects)
 
 
 class _SampleBuilder:
     """Lays out one sample: numbered documents, questions after them, quoting answers."""
 
-    def __init__(self, settings: MultidocSettings, counter, doc_tokens: dict[str, int], max_docs: int):
+    def __init__(self, settings: MultidocConfig, counter, doc_tokens: dict[str, int], max_docs: int):
         self.s = settings
         self.counter = counter
         self.doc_tokens = doc_tokens
@@ -207,18 +183,18 @@ class _SampleBuilder:
         self.block_overhead = counter.count(self.tpl["doc_header"].format(n=max_docs + 1)) + 3
 
     def build(self, plan: SamplePlan, qas: dict[str, QA | Reject], usable: list[Document],
-              stats: BuildStats) -> dict | None:
+              stats: Counts) -> dict | None:
         rng = rng_for(self.s.seed, "sample", plan.key)
         turns: list[tuple[Document, QA, bool]] = []
         for doc, unans in zip(plan.gold, plan.unanswerable):
             qa = qas[doc.id]
             if isinstance(qa, Reject):
-                stats.qa_rejects[qa.reason] += 1
+                stats.add("qa_rejects", qa.reason)
             else:
                 turns.append((doc, qa, unans))
         turns = self._unambiguous(turns, stats)
         if not any(not u for _, _, u in turns):
-            stats.qa_rejects["sample without an answerable turn"] += 1
+            stats.add("qa_rejects", "sample without an answerable turn")
             return None
         gold_ids = {d.id for d in plan.gold}
         quotes = [qa.quote for _, qa, _ in turns]
@@ -227,7 +203,7 @@ class _SampleBuilder:
             if d.id in gold_ids:
                 continue
             if any(q in d.text for q in quotes):  # would make the cited document ambiguous
-                stats.dropped_ambiguous += 1
+                stats.add("drops", "distractor holding a quote")
                 continue
             distractors.append(d)
         rng.shuffle(distractors)
@@ -236,7 +212,7 @@ class _SampleBuilder:
         room = self.s.max_tokens - fixed - self.s.max_tokens // 500 - 8
         room -= sum(self._cost(d) for d in golds)
         if room < 0:
-            stats.qa_rejects["gold documents exceed the budget"] += 1
+            stats.add("qa_rejects", "gold documents exceed the budget")
             return None
         chosen = []
         for d in distractors:  # irrelevant documents are kept at random while they fit
@@ -249,22 +225,22 @@ class _SampleBuilder:
             num_tokens = self.counter.count_chat(messages)
             if num_tokens <= self.s.max_tokens or not chosen:
                 break
-            stats.recounts += 1
+            stats.add("drops", "distractor dropped after the exact count")
             chosen.pop(rng.randrange(len(chosen)))
         if num_tokens > self.s.max_tokens:
-            stats.qa_rejects["gold documents exceed the budget"] += 1
+            stats.add("qa_rejects", "gold documents exceed the budget")
             return None
         return self._record(plan, turns, context, messages, num_tokens, stats)
 
     @staticmethod
-    def _unambiguous(turns: list, stats: BuildStats) -> list:
+    def _unambiguous(turns: list, stats: Counts) -> list:
         """Drop a turn whose quote also stands in another gold document of the context:
         the cited document would be ambiguous, or an 'unanswerable' turn answerable."""
         in_context = [d for d, _, u in turns if not u]
         kept = []
         for doc, qa, unans in turns:
             if any(qa.quote in d.text for d in in_context if d.id != doc.id):
-                stats.qa_rejects["quote shared with another gold document"] += 1
+                stats.add("qa_rejects", "quote shared with another gold document")
             else:
                 kept.append((doc, qa, unans))
         return kept
@@ -325,84 +301,74 @@ class _SampleBuilder:
             "num_tokens": num_tokens,
             "effective_ratio": quote_tokens / answer_tokens if answer_tokens else 0.0,
             "source_ids": [d.id for d in context],
-            "generator": "",
+            "generator": next(qa.generator for _, qa, u in turns if not u),
         }
 
 
-def planned_requests(docs: Iterable[Document], settings: MultidocSettings, rejects: RejectLog) -> Iterator[QARequest]:
-    """The QA requests a build would make, without making them (dry runs, the Batch API)."""
-    for group in groups(usable_documents(docs, settings, rejects), settings):
-        yield from qa_requests(prepare_group(group, settings).plans, settings)
+class MultidocTask(Task):
+    """Groups of documents -> samples of several quoting QA turns over a shuffled context."""
 
+    name = NAME
+    Config = MultidocConfig
+    features = FEATURES
+    description = "W-shaped multi-document QA whose answers quote the gold document's original text first."
+    stats_columns = ("lang", "generator", "num_tokens", "num_docs", "gold_docs", "gold_positions", "effective_ratio")
 
-def _prepare_job(job) -> PreparedGroup:
-    return prepare_group(*job)
+    def demo_corpus(self, lang: str):
+        return [demo_corpus(lang)]
 
+    def units(self, docs: Iterable[Document], cfg: MultidocConfig, rejects: RejectLog) -> Iterator[Group]:
+        return groups(usable_documents(docs, cfg, rejects), cfg)
 
-def _assemble_job(job) -> tuple[list[dict], BuildStats]:
-    return assemble_group(*job)
+    def prepare(self, unit: Group, cfg: MultidocConfig) -> PreparedGroup:
+        return prepare_group(unit, cfg)
 
+    def requests(self, prep: PreparedGroup, cfg: MultidocConfig, answers: dict) -> list[QARequest]:
+        return qa_requests(prep.plans, cfg)
 
-def build_samples(docs: Iterable[Document], settings: MultidocSettings, generator: Generator,
-                  rejects: RejectLog, stats: BuildStats) -> Iterator[dict]:
-    """Stream samples from a document stream.
+    def assemble(self, prep: PreparedGroup, answers: dict, cfg: MultidocConfig) -> Result:
+        return assemble_group(prep, answers, cfg)
 
-    Groups go in small windows: a process pool tokenizes and plans them, the QAs of the
-    whole window are generated together (so a model backend runs them concurrently),
-    then the pool assembles the samples. Results come back in group order, so the
-    output is the same for any `num_proc`."""
-    local = generator if getattr(generator, "local", False) else None
-    if local is not None and hasattr(local, "warm_up"):
-        local.warm_up(settings.lang)
-    get_counter(settings.tokenizer)  # loaded before the workers fork
-    window = max(1, settings.num_proc) * 2
-    pool = multiprocessing.get_context("fork").Pool(settings.num_proc) if settings.num_proc > 1 else None
-    pmap = pool.map if pool else lambda f, jobs: list(map(f, jobs))
-    found_groups = 0
-    try:
-        for batch in _windows(groups(usable_documents(docs, settings, rejects), settings), window):
-            found_groups += len(batch)
-            prepared = pmap(_prepare_job, [(g, settings, local) for g in batch])
-            qas = {k: v for p in prepared for k, v in p.qas.items()}
-            if local is None:
-                requests = [r for p in prepared for r in qa_requests(p.plans, settings)]
-                qas = {r.doc.id: qa for r, qa in zip(requests, generator.make_qas(requests))}
-            results = pmap(_assemble_job, [(p, qas, settings) for p in prepared])
-            for prep, (samples, group_stats) in zip(prepared, results):
-                for doc, n in prep.too_long:
-                    rejects.add_doc(doc, f"too long: {n} tokens > {settings.max_doc_tokens} per document "
-                                         f"at --max-tokens {settings.max_tokens} and --turns {settings.turns}")
-                stats.merge(group_stats)
-                for sample in samples:
-                    if settings.num_samples is not None and stats.samples >= settings.num_samples:
-                        return
-                    sample["generator"] = generator.name
-                    stats.samples += 1
-                    stats.turns += len(sample["gold_docs"])
-                    stats.unanswerable_turns += sample["gold_docs"].count(0)
-                    yield sample
-    finally:
-        if pool:
-            pool.terminate()
-    if found_groups == 0:
-        raise NotEnoughDocuments(settings, rejects)
+    def resolver(self, cfg: MultidocConfig, options, chat):
+        if chat is None:
+            from ..qa.extractive import ExtractiveGenerator
 
+            return ExtractiveGenerator()
+        from ..qa.llm_writer import LLMQAWriter
 
-def _windows(items: Iterable, size: int) -> Iterator[list]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        return LLMQAWriter(chat, temperature=options.llm_temperature, max_tokens=options.llm_max_tokens)
 
+    def prompt_hashes(self, lang: str) -> dict[str, str]:
+        return prompt_hashes(lang)
 
-class NotEnoughDocuments(RuntimeError):
-    def __init__(self, settings: MultidocSettings, rejects: RejectLog):
-        super().__init__(
-            f"not enough documents for one sample: a sample needs at least {settings.min_docs} usable "
-            f"{settings.lang} documents (--turns {settings.turns} gold documents plus one distractor); "
-            f"found fewer ({rejects.total} rejected: {dict(rejects.counts)}). Add documents with --corpus "
-            f"or lower --turns.")
+    def not_enough(self, cfg: MultidocConfig, rejects: RejectLog) -> str:
+        return (f"not enough documents for one sample: a sample needs at least {cfg.min_docs} usable "
+                f"{cfg.lang} documents (--turns {cfg.turns} gold documents plus one distractor); "
+                f"found fewer ({rejects.total} rejected: {dict(rejects.counts)}). Add documents with --corpus "
+                f"or lower --turns.")
+
+    # statistics: see multidoc_stats
+    def split_stats(self, table):
+        from .multidoc_stats import split_stats
+
+        return split_stats(table)
+
+    def stats_markdown(self, config: str, by_split: dict) -> str:
+        from .multidoc_stats import stats_markdown
+
+        return stats_markdown(config, by_split)
+
+    def plots(self, table, title: str) -> dict[str, bytes]:
+        from .multidoc_stats import plots
+
+        return plots(table, title)
+
+    def quality_cells(self, record: dict) -> dict[str, str]:
+        from .multidoc_stats import quality_cells
+
+        return {**super().quality_cells(record), **quality_cells(record)}
+
+    def summary_lines(self, train: dict) -> list[str]:
+        from .multidoc_stats import summary_lines
+
+        return summary_lines(train)

@@ -1,4 +1,4 @@
-"""QA generation with any OpenAI-compatible chat model (OpenAI, vLLM, llama.cpp, Ollama).
+"""One chat client for every task: any OpenAI-compatible server (OpenAI, vLLM, llama.cpp, Ollama).
 
 Why it looks the way it does:
 - Real runs make tens of thousands of paid calls, so every response is cached
@@ -11,10 +11,10 @@ Why it looks the way it does:
   `LLMUnavailableError` that says what failed and how often, after
   `max_consecutive_failures` such requests in a row or at the end of the batch.
   Everything answered so far is cached, so the same command resumes.
-- Each prompt holds only the gold document. The reply is parsed (one repair request for a
-  near miss), and its quote is pinned to the document's verbatim text or rejected.
 - The API key is read from the environment only when a call must be made, and is never
   stored, logged or put into an error message.
+What a reply means (a QA to parse and pin, a summary) is the caller's business: see
+`longdata.qa.llm_writer` and the tasks.
 """
 from __future__ import annotations
 
@@ -41,13 +41,9 @@ from tenacity import (
 )
 from tqdm.auto import tqdm
 
-from ..prompts import load_qa_prompt
-from ..quotes import DEFAULT_THRESHOLD, QuoteMiss, locate_quote
 from ..seeding import stable_hash
-from .base import QA, QARequest, Reject
 from .cache import CachedResponse, ResponseCache, request_key
 from .cost import count_message_tokens, count_tokens
-from .parse import FormatError, parse_qa_reply
 
 RETRY_AFTER_CAP = 300.0  # seconds; a longer Retry-After is most likely a quota, not a blip
 _FATAL_STATUS = {401: "authentication failed", 403: "permission denied", 404: "model or endpoint not found"}
@@ -123,29 +119,32 @@ def seed_for(key: str) -> int:
     return int(stable_hash(key)[:8], 16) & 0x7FFFFFFF
 
 
-class OpenAIGenerator:
-    """Generator backed by an OpenAI-compatible chat model.
+@dataclass(frozen=True)
+class Refusal:
+    """The server refused one request for good (a 4xx other than 401/403/404/408/409/429):
+    the caller turns it into a counted reject."""
 
-    model: model name sent to the server (and the `generator` column of the output).
-    base_url: e.g. http://127.0.0.1:8000/v1 for a local server; None means OpenAI.
-    api_key_env: name of the environment variable that holds the API key.
-    cache_path: SQLite response cache; None keeps responses in memory for this object only.
-    concurrency: requests in flight at once. timeout: seconds per HTTP attempt.
-    max_attempts: attempts per request (first try included) on transient faults.
-    max_consecutive_failures: requests failing all attempts in a row before the run stops.
-    temperature, max_tokens: sampling parameters (the seed comes from each request's key).
-    quote_threshold: fuzzy similarity (0-100) needed to repair a quote instead of rejecting.
-    backoff_initial, backoff_max: seconds of the exponential backoff (jitter added).
+    detail: str
+
+
+class ChatClient:
+    """Chat completions with cache, retries and concurrency, for any prompt of any task.
+
+    model: model name sent to the server. base_url: e.g. http://127.0.0.1:8000/v1 for a
+    local server; None means OpenAI. api_key_env: name of the environment variable that
+    holds the API key. cache_path: SQLite response cache; None keeps responses in memory
+    for this object only. concurrency: requests in flight at once. timeout: seconds per
+    HTTP attempt. max_attempts: attempts per request (first try included) on transient
+    faults. max_consecutive_failures: requests failing all attempts in a row before the
+    run stops. backoff_initial, backoff_max: seconds of the exponential backoff (jitter added).
     """
 
     def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
                  cache_path: str | Path | None = None, concurrency: int = 16, timeout: float = 120.0,
-                 max_attempts: int = 6, max_consecutive_failures: int = 10, temperature: float = 0.7,
-                 max_tokens: int = 1024, quote_threshold: float = DEFAULT_THRESHOLD,
+                 max_attempts: int = 6, max_consecutive_failures: int = 10,
                  backoff_initial: float = 1.0, backoff_max: float = 60.0):
         if concurrency < 1 or max_attempts < 1 or max_consecutive_failures < 1:
             raise ValueError("concurrency, max_attempts and max_consecutive_failures must be at least 1")
-        self.name = model
         self.model = model
         self.base_url = base_url
         self.api_key_env = api_key_env
@@ -154,43 +153,30 @@ class OpenAIGenerator:
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.max_consecutive_failures = max_consecutive_failures
-        self.temperature = temperature
-        self.max_tokens = max_tokens
-        self.quote_threshold = quote_threshold
         self._backoff = wait_exponential(multiplier=backoff_initial, max=backoff_max) + wait_random(0, backoff_initial)
         self.stats = LLMStats()
 
-    # -- planning (shared by the live run, the Batch API and the dry-run cost plan) --------
-    def first_call(self, req: QARequest) -> ChatCall:
-        """The request that asks for a QA about `req.doc` (only the gold document is sent)."""
-        params = {"temperature": self.temperature, "max_tokens": self.max_tokens, "seed": seed_for(req.key)}
-        return self.chat_call(load_qa_prompt(req.lang).messages(req.doc.text), params)
-
-    def planned_calls(self, requests: Sequence[QARequest]) -> list[ChatCall]:
-        return [self.first_call(r) for r in requests]
+    def chat_call(self, messages: list[dict[str, str]], params: dict[str, object]) -> ChatCall:
+        return ChatCall(request_key(self.model, messages, params), messages, params)
 
     def uncached(self, calls: Sequence[ChatCall]) -> list[ChatCall]:
         """Calls not answered yet, each key once, in order."""
         done = self.cache.has([c.key for c in calls])
         return list({c.key: c for c in calls if c.key not in done}.values())
 
-    def chat_call(self, messages: list[dict[str, str]], params: dict[str, object]) -> ChatCall:
-        return ChatCall(request_key(self.model, messages, params), messages, params)
+    def complete(self, calls: Sequence[ChatCall], desc: str = "") -> list[CachedResponse | Refusal]:
+        """Responses in call order (identical calls share one); raises LLMUnavailableError
+        if the server keeps failing."""
+        return asyncio.run(self.acomplete(calls, desc))
 
-    # -- the Generator protocol -------------------------------------------------------------
-    def make_qas(self, requests: Sequence[QARequest]) -> list[QA | Reject]:
-        """QAs (or rejects) in request order; raises LLMUnavailableError if the server keeps failing."""
-        return asyncio.run(self.amake_qas(requests))
-
-    async def amake_qas(self, requests: Sequence[QARequest]) -> list[QA | Reject]:
-        """`make_qas` for callers that already run an event loop."""
+    async def acomplete(self, calls: Sequence[ChatCall], desc: str = "") -> list[CachedResponse | Refusal]:
+        """`complete` for callers that already run an event loop."""
         async with _Session(self) as session:
-            return await session.run(requests)
+            return await session.run(calls, desc or f"calls to {self.model}")
 
     def close(self) -> None:
         self.cache.close()
 
-    # -- pieces the session uses ------------------------------------------------------------
     def client(self) -> openai.AsyncOpenAI:
         api_key = os.environ.get(self.api_key_env)
         if not api_key:
@@ -211,22 +197,6 @@ class OpenAIGenerator:
         if after is None:
             return self._backoff(state)
         return min(after, RETRY_AFTER_CAP) * (1 + 0.1 * random.random())
-
-    def to_qa(self, req: QARequest, reply: str) -> QA | Reject:
-        """Parse the final reply and pin its quote to the gold document (counted either way)."""
-        parsed = parse_qa_reply(reply)
-        if isinstance(parsed, FormatError):
-            return self.reject(req, "malformed_output", parsed.message)
-        match = locate_quote(parsed.quote, req.doc.text, self.quote_threshold)
-        if isinstance(match, QuoteMiss):
-            self.stats.quotes["rejected"] += 1
-            return self.reject(req, match.reason, match.detail)
-        self.stats.quotes[match.method] += 1
-        return QA(parsed.question, match.text, parsed.answer, req.doc.id)
-
-    def reject(self, req: QARequest, reason: str, detail: str) -> Reject:
-        self.stats.rejects[reason] += 1
-        return Reject(req.doc.id, reason, detail)
 
 
 def cached_response(text: str | None, usage: dict | None, messages: Sequence[dict]) -> CachedResponse:
@@ -283,13 +253,13 @@ class _Failed(Exception):
 
 
 class _Refused(Exception):
-    """The server refused one request for good (a 4xx other than 401/403/404/408/409/429)."""
+    """The server refused one request for good (becomes a `Refusal`)."""
 
 
 class _Session:
-    """State of one `amake_qas` call: the client, the semaphore, in-flight calls, failures."""
+    """State of one `acomplete` call: the client, the semaphore, in-flight calls, failures."""
 
-    def __init__(self, gen: OpenAIGenerator):
+    def __init__(self, gen: ChatClient):
         self.gen = gen
         self.stats = gen.stats
         self._client: openai.AsyncOpenAI | None = None
@@ -305,10 +275,10 @@ class _Session:
         if self._client is not None:
             await self._client.close()
 
-    async def run(self, requests: Sequence[QARequest]) -> list[QA | Reject]:
-        tasks = [asyncio.ensure_future(self._qa(r)) for r in requests]
+    async def run(self, calls: Sequence[ChatCall], desc: str) -> list[CachedResponse | Refusal]:
+        tasks = [asyncio.ensure_future(self._one(c)) for c in calls]
         # a progress bar on terminals only (disable=None), so logs and tests stay clean
-        progress = tqdm(total=len(tasks), desc=f"QAs from {self.gen.model}", unit="req", disable=None, leave=False)
+        progress = tqdm(total=len(tasks), desc=desc, unit="req", disable=None, leave=False)
         for t in tasks:
             t.add_done_callback(lambda _: progress.update())
         try:
@@ -321,37 +291,19 @@ class _Session:
         finally:
             progress.close()
         if self._failures:
-            raise self._error(f"{len(self._failures)} of {len(requests)} requests failed")
+            raise self._error(f"{len(self._failures)} of {len(calls)} requests failed")
         return results
 
-    async def _qa(self, req: QARequest) -> QA | Reject | None:
-        self.stats.requests += 1
+    async def _one(self, call: ChatCall) -> CachedResponse | Refusal | None:
         try:
-            reply = await self._final_reply(req)
+            return await self._chat(call)
         except _Refused as err:
-            return self.gen.reject(req, "request_refused", str(err))
+            return Refusal(str(err))
         except _Failed as err:
             self._failures.append(str(err))
             if self._consecutive >= self.gen.max_consecutive_failures:
                 raise self._error(f"{self._consecutive} requests in a row failed") from None
             return None
-        return self.gen.to_qa(req, reply)
-
-    async def _final_reply(self, req: QARequest) -> str:
-        """The model's reply, or its answer to one repair request when the reply is a near miss."""
-        call = self.gen.first_call(req)
-        reply = (await self._chat(call)).text
-        parsed = parse_qa_reply(reply)
-        if not isinstance(parsed, FormatError):
-            return reply
-        self.stats.malformed_output += 1
-        if not parsed.near_miss:
-            return reply
-        repair = self.gen.chat_call(load_qa_prompt(req.lang).repair_messages(reply, parsed.message), call.params)
-        fixed = (await self._chat(repair)).text
-        if not isinstance(parse_qa_reply(fixed), FormatError):
-            self.stats.format_repaired += 1
-        return fixed
 
     async def _chat(self, call: ChatCall) -> CachedResponse:
         hit = self.gen.cache.get(call.key)

@@ -61,6 +61,8 @@ class ExtractiveGenerator:
     def make_qas(self, requests: Sequence[QARequest]) -> list[QA | Reject]:
         return [self.make_qa(r) for r in requests]
 
+    resolve = make_qas
+
     def make_qa(self, req: QARequest) -> QA | Reject:
         doc, lang = req.doc, req.lang
         rng = rng_for(0, "extractive", req.key)

@@ -19,6 +19,7 @@ class QA:
     quote: str
     answer: str
     doc_id: str
+    generator: str = "extractive"  # who wrote it: `extractive` or the model's name
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,13 @@ class QARequest:
 
 
 class Generator(Protocol):
-    """Extractive (offline) or an OpenAI-compatible model. `make_qas` takes a batch so a
-    model backend can run the requests concurrently; results come back in request order."""
+    """Extractive (offline) or an OpenAI-compatible model: a `Resolver` of QA requests.
+    `make_qas` takes a batch so a model backend can run the requests concurrently; results
+    come back in request order."""
 
     name: str
+    local: bool
 
     def make_qas(self, requests: Sequence[QARequest]) -> list[QA | Reject]: ...
+
+    def resolve(self, requests: Sequence[QARequest]) -> list[QA | Reject]: ...

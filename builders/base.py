@@ -1,0 +1,129 @@
+"""`TaskBuilder`: the one `datasets.GeneratorBasedBuilder` every published dataset uses.
+
+A dataset's builder names its task and budgets; the BuilderConfig class is derived from
+the task's config dataclass (plus `datasets.BuilderConfig`'s own fields), so the builder,
+the CLI and the library share one definition. Built in code (`download_and_prepare`);
+the Hub only ever gets parquet and a card.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar, Iterator
+
+import datasets
+from tqdm.auto import tqdm
+
+from longdata import engine
+from longdata.config import TaskConfig, config_name, task_fields
+from longdata.documents import Document, RejectLog, read_documents
+from longdata.report import Report
+from longdata.seeding import unit_interval
+from longdata.tasks.base import Resolver, Task
+
+SPLITS = ("train", "validation", "test")
+
+
+class NotEnoughData(RuntimeError):
+    """Nothing usable for one sample: says what is needed."""
+
+
+def builder_config_class(config_class: type[TaskConfig]) -> type:
+    """`datasets.BuilderConfig` + the task's config dataclass, validated by both."""
+
+    def __post_init__(self):
+        datasets.BuilderConfig.__post_init__(self)
+        config_class.__post_init__(self)
+
+    cls = type(config_class.__name__.replace("Config", "BuilderConfig"), (datasets.BuilderConfig, config_class),
+               {"__post_init__": __post_init__, "__doc__": config_class.__doc__})
+    return dataclasses.dataclass(cls)
+
+
+def split_of(cfg: TaskConfig, key: str) -> str:
+    """Split by source item (document, book), so no item appears in two splits."""
+    u = unit_interval("split", key)
+    if u < cfg.validation_ratio:
+        return "validation"
+    return "test" if u < cfg.validation_ratio + cfg.test_ratio else "train"
+
+
+class TaskBuilder(datasets.GeneratorBasedBuilder):
+    """Subclasses set TASK and BUDGETS_K; configs are `<lang>-<k>k` for zh and en."""
+
+    TASK: ClassVar[Task]
+    BUDGETS_K: ClassVar[tuple[int, ...]] = (8, 16, 32)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.NAME = cls.TASK.name
+        cls.BUILDER_CONFIG_CLASS = builder_config_class(cls.TASK.Config)
+        cls.BUILDER_CONFIGS = [cls.BUILDER_CONFIG_CLASS(name=config_name(lang, k * 1024), lang=lang,
+                                                        max_tokens=k * 1024)
+                               for lang in ("zh", "en") for k in cls.BUDGETS_K]
+        cls.DEFAULT_CONFIG_NAME = cls.TASK.default_config
+
+    def __init__(self, *args, task_config: TaskConfig | None = None, resolver: Resolver | None = None,
+                 report: Report | None = None, num_proc: int = 1, **kwargs):
+        """`task_config` builds exactly that config (any language or budget); otherwise the
+        usual `config_name=` picks one of BUILDER_CONFIGS. `resolver` answers the task's
+        requests (default: the task's offline one); `report` receives counts and rejects;
+        `num_proc` is how many worker processes run units (the output is the same for any)."""
+        if task_config is not None:
+            kwargs.update(config_name=None, name=task_config.config_name,
+                          **{f.name: getattr(task_config, f.name) for f in task_fields(type(task_config))})
+        self.num_proc = num_proc
+        self.report = report if report is not None else Report()
+        super().__init__(*args, **kwargs)
+        self.resolver = resolver if resolver is not None else self.TASK.resolver(self.task_config, None, None)
+
+    @property
+    def task_config(self) -> TaskConfig:
+        """The config as the task's own dataclass (what its pure functions take)."""
+        cls = self.TASK.Config
+        return cls(**{f.name: getattr(self.config, f.name) for f in task_fields(cls)})
+
+    def _info(self) -> datasets.DatasetInfo:
+        return datasets.DatasetInfo(description=self.TASK.description, features=self.TASK.features)
+
+    def _split_generators(self, dl_manager):
+        ratios = {"validation": self.config.validation_ratio, "test": self.config.test_ratio}
+        return [datasets.SplitGenerator(name=s, gen_kwargs={"split": s}) for s in SPLITS if s == "train" or ratios[s] > 0]
+
+    def corpus_paths(self) -> list[str]:
+        return list(self.config.corpus) or [str(p) for p in self.TASK.demo_corpus(self.config.lang)]
+
+    def split_docs(self, split: str, rejects: RejectLog | None = None) -> Iterator[Document]:
+        """The split's documents. Every split re-reads the corpus; record-level rejects
+        are logged on the train pass only."""
+        cfg = self.task_config
+        read_rejects = rejects if rejects is not None else (self.report.rejects if split == "train" else RejectLog())
+        docs = read_documents(self.corpus_paths(), read_rejects, self.TASK.read_options(cfg))
+        return (d for d in docs if split_of(cfg, self.TASK.split_key(d)) == split)
+
+    def planned_requests(self) -> Iterator[Any]:
+        """The first round of requests of every split, without answering them (dry runs, the Batch API)."""
+        cfg = self.task_config
+        for split in SPLITS:
+            for unit in self.TASK.units(self.split_docs(split, RejectLog()), cfg, RejectLog()):
+                yield from self.TASK.requests(self.TASK.prepare(unit, cfg), cfg, {})
+
+    def _generate_examples(self, split: str):
+        cfg = self.task_config
+        units = self.TASK.units(self.split_docs(split), cfg, self.report.rejects)
+        found, yielded = False, 0
+        progress = tqdm(desc=f"{self.TASK.name} {cfg.config_name} {split}", unit="unit", disable=None, leave=False)
+        try:
+            for result in engine.run(self.TASK, cfg, units, self.resolver, self.num_proc):
+                found = True
+                progress.update()
+                self.report.add(split, result)
+                for sample in result.samples:
+                    if cfg.num_samples is not None and yielded >= cfg.num_samples:
+                        return
+                    yielded += 1
+                    yield sample["id"], sample
+        finally:
+            progress.close()
+        if not found and split == "train":
+            raise NotEnoughData(self.TASK.not_enough(cfg, self.report.rejects))
+        # a small corpus may leave too few items for a validation or test sample

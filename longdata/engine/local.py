@@ -1,0 +1,77 @@
+"""The local engine: a process pool over units, results in unit order.
+
+Units go in small windows. With a local resolver (pure CPU, e.g. the extractive QA
+writer) each worker prepares, answers and assembles its unit in one job. With a remote
+one (an LLM) workers prepare the window, the main process sends the window's requests
+together (so the client runs them concurrently, in rounds while a task asks for more),
+then workers assemble. Every random choice is keyed by the item, never by the worker,
+so the output is the same for any `num_proc`.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any, Iterable, Iterator
+
+from ..tasks.base import Resolver, Result, Task
+from ..tokens import get_counter
+
+
+def answer_rounds(task: Task, preps: list, cfg, resolver: Resolver | None, answers: dict | None = None) -> dict:
+    """Ask the task for requests until it has what it needs; each key is answered once."""
+    answers = {} if answers is None else answers
+    while True:
+        todo = {r.key: r for p in preps for r in task.requests(p, cfg, answers) if r.key not in answers}
+        if not todo:
+            return answers
+        if resolver is None:
+            raise RuntimeError(f"{task.name} asked for {len(todo)} answers but has no generator to give them")
+        for key, answer in zip(todo, resolver.resolve(list(todo.values()))):
+            answers[key] = answer
+
+
+def _whole(job) -> Result:
+    task, unit, cfg, resolver = job
+    prep = task.prepare(unit, cfg)
+    return task.assemble(prep, answer_rounds(task, [prep], cfg, resolver), cfg)
+
+
+def _prepare(job):
+    task, unit, cfg = job
+    return task.prepare(unit, cfg)
+
+
+def _assemble(job) -> Result:
+    task, prep, answers, cfg = job
+    return task.assemble(prep, answers, cfg)
+
+
+def windows(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def run(task: Task, cfg, units: Iterable[Any], resolver: Resolver | None = None, num_proc: int = 1) -> Iterator[Result]:
+    """One `Result` per unit, in unit order. Stopping the iteration stops the pool."""
+    get_counter(cfg.tokenizer)  # loaded once, before the workers fork
+    if resolver is not None and hasattr(resolver, "warm_up"):
+        resolver.warm_up(cfg.lang)
+    in_worker = resolver is None or resolver.local
+    pool = multiprocessing.get_context("fork").Pool(num_proc) if num_proc > 1 else None
+    pmap = pool.map if pool else lambda f, jobs: list(map(f, jobs))
+    try:
+        for batch in windows(units, max(1, num_proc) * 2):
+            if in_worker:
+                yield from pmap(_whole, [(task, u, cfg, resolver) for u in batch])
+                continue
+            preps = pmap(_prepare, [(task, u, cfg) for u in batch])
+            answers = answer_rounds(task, preps, cfg, resolver)
+            yield from pmap(_assemble, [(task, p, answers, cfg) for p in preps])
+    finally:
+        if pool:
+            pool.terminate()

@@ -1,0 +1,136 @@
+"""The shape every published dataset has: a `Task`.
+
+A task names its dataset, its one config dataclass, its features and card, and holds the
+work as pure functions: `units` groups the document stream (a group of documents, a book,
+a document), `prepare` readies one unit in a worker, `requests` says what a generator
+(an LLM, or the offline extractive one) must answer for it, and `assemble` turns the
+prepared unit and the answers into samples, returning its counts with them. Everything
+else (CLI, builder, engine, publish, card, summary) is generic over tasks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Iterable, Iterator, Protocol, Sequence
+
+import datasets
+import pyarrow as pa
+
+from ..config import TaskConfig
+from ..counts import Counts
+from ..documents import Document, ReadOptions, RejectLog
+
+
+@dataclass
+class Result:
+    """What one unit gives: its samples (in order), its counts, and the documents a worker
+    rejected (written to the reject log by the main process)."""
+
+    samples: list[dict]
+    counts: Counts = field(default_factory=Counts)
+    rejects: list[tuple[Document, str]] = field(default_factory=list)
+
+
+class Resolver(Protocol):
+    """Answers a task's requests: the extractive QA writer, an LLM QA writer, a chat client.
+    `local` resolvers are pure CPU and stateless, so the engine runs them in its workers."""
+
+    name: str
+    local: bool
+
+    def resolve(self, requests: Sequence[Any]) -> list[Any]: ...
+
+
+class Task:
+    """Base of every dataset task; subclasses set the class attributes and the work."""
+
+    name: ClassVar[str]                   # "book-summary": the folder and Hub repo name
+    Config: ClassVar[type[TaskConfig]]    # ONE dataclass: CLI flags and BuilderConfig derive from it
+    features: ClassVar[datasets.Features]
+    description: ClassVar[str]
+    default_config: ClassVar[str] = "zh-32k"
+    stats_columns: ClassVar[tuple[str, ...]] = ("lang", "num_tokens")
+
+    @property
+    def card(self) -> str:
+        """The card template in cards/."""
+        return f"{self.name}.md"
+
+    # -- inputs ------------------------------------------------------------------------------
+    def demo_corpus(self, lang: str) -> list[Path]:
+        raise NotImplementedError
+
+    def read_options(self, cfg: TaskConfig) -> ReadOptions:
+        return ReadOptions(cfg.text_field, cfg.id_field)
+
+    def split_key(self, doc: Document) -> str:
+        """What splits are made by: no two splits share a key (a document id, a book id)."""
+        return doc.id
+
+    def input_paths(self, cfg: TaskConfig) -> list[str]:
+        """Every file the build reads besides the corpus (hashed into the manifest)."""
+        return []
+
+    # -- the work ----------------------------------------------------------------------------
+    def units(self, docs: Iterable[Document], cfg: TaskConfig, rejects: RejectLog) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def prepare(self, unit: Any, cfg: TaskConfig) -> Any:
+        return unit
+
+    def requests(self, prep: Any, cfg: TaskConfig, answers: dict[str, Any]) -> list[Any]:
+        """What is still to be answered, given the answers so far (each request has a `key`).
+        Called until it returns nothing, so work that needs earlier answers (chapter
+        summaries, then the book's) asks in rounds."""
+        return []
+
+    def assemble(self, prep: Any, answers: dict[str, Any], cfg: TaskConfig) -> Result:
+        raise NotImplementedError
+
+    def resolver(self, cfg: TaskConfig, llm: Any) -> Resolver | None:
+        """What answers `requests`: None when the task asks nothing."""
+        return None
+
+    def prompt_hashes(self, lang: str) -> dict[str, str]:
+        return {}
+
+    def not_enough(self, cfg: TaskConfig, rejects: RejectLog) -> str:
+        return (f"no usable input for {self.name}: every record was rejected ({rejects.total}: "
+                f"{dict(rejects.counts)}); check --corpus and --lang")
+
+    # -- statistics for the card and the summary ---------------------------------------------
+    def split_stats(self, table: pa.Table) -> dict:
+        from ..stats import base_stats
+
+        return base_stats(table)
+
+    def stats_markdown(self, config: str, by_split: dict[str, dict]) -> str:
+        from ..stats import tokens_markdown
+
+        return tokens_markdown(config, by_split)
+
+    def plots(self, table: pa.Table, title: str) -> dict[str, bytes]:
+        from ..stats import token_plot
+
+        return {"tokens": token_plot(table, title)}
+
+    def quality_cells(self, record: dict) -> dict[str, str]:
+        """Extra columns of the card's quality table, from a config's manifest record."""
+        from ..stats import reasons_cell
+
+        counts = record.get("counts", {})
+        return {group.replace("_", " "): reasons_cell(_merged(counts.get(group, {})))
+                for group in sorted(counts) if group not in ("samples", "rejects")}
+
+    def summary_lines(self, train: dict) -> list[str]:
+        """Task lines of the end-of-run summary, from the train split's `split_stats`."""
+        return []
+
+
+def _merged(by_split: dict) -> dict:
+    """A counts group as stored in the manifest: by split, then by key; summed over splits."""
+    total: dict[str, int] = {}
+    for counter in by_split.values():
+        for key, n in counter.items():
+            total[key] = total.get(key, 0) + n
+    return total
