@@ -1,7 +1,8 @@
 """`datasets` builders, one per published dataset, each a few lines on `TaskBuilder`."""
 from .base import NotEnoughData, TaskBuilder
+from .book_summary import BookSummary
 from .multidoc_paraphrase import MultidocParaphrase
 
-BUILDERS: dict[str, type[TaskBuilder]] = {b.NAME: b for b in (MultidocParaphrase,)}
+BUILDERS: dict[str, type[TaskBuilder]] = {b.NAME: b for b in (MultidocParaphrase, BookSummary)}
 
-__all__ = ["BUILDERS", "MultidocParaphrase", "NotEnoughData", "TaskBuilder"]
+__all__ = ["BUILDERS", "BookSummary", "MultidocParaphrase", "NotEnoughData", "TaskBuilder"]

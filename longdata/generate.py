@@ -112,7 +112,11 @@ def build_config(task: Task, cfg: TaskConfig, out: Path, *, resolver=None, num_p
         raise BuildError(str(cause)) from cause
     finally:
         report.rejects.close()
-    splits = datasets.DatasetDict({k: v for k, v in builder.as_dataset().items() if len(v)})
+    splits = datasets.DatasetDict({name: builder.as_dataset(split=name) for name, info in builder.info.splits.items()
+                                   if info.num_examples})
+    if not splits:
+        raise BuildError(f"{task.name} {cfg.config_name}: no samples in any split ({report.rejects.total} "
+                         f"documents rejected: {dict(report.rejects.counts)}; counts: {report.as_dict()})")
     return splits, builder, report
 
 
@@ -168,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     for task, configs in plans:
         repo_dir = out / task.name
         for cfg in configs:
-            files = corpus_files(cfg.corpus) if cfg.corpus else task.demo_corpus(cfg.lang)
+            files = corpus_files(cfg.corpus or task.demo_corpus(cfg.lang))
             inputs = {f.name: file_sha256(f) for f in [*files, *map(Path, task.input_paths(cfg))]}
             resolver = task.resolver(cfg, llm, chat)
             started = time.time()

@@ -57,9 +57,9 @@ def load_qa_prompt(lang: str) -> QAPrompt:
     return QAPrompt(lang, read("qa_system.txt"), read("qa.txt"), read("qa_repair.txt"))
 
 
-def prompt_hashes(lang: str) -> dict[str, str]:
-    """sha256 of every prompt file of a language (`zh/qa.txt`: digest), so a card says
-    exactly which prompts made the data."""
+def prompt_hashes(lang: str, names: tuple[str, ...] | None = None) -> dict[str, str]:
+    """sha256 of the prompt files of a language (`zh/qa.txt`: digest), all or those named,
+    so a card says exactly which prompts made the data."""
     folder = resource_dir("prompts") / lang
     return {f"{lang}/{p.name}": hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.iterdir()) if p.is_file()}
+            for p in sorted(folder.iterdir()) if p.is_file() and (names is None or p.name in names)}

@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
 
 from longdata.documents import Document  # noqa: E402
 from longdata.qa.base import QA, QARequest, Reject  # noqa: E402
-from longdata.llm.openai_gen import OpenAIGenerator  # noqa: E402
+from longdata.qa.llm_writer import LLMQAWriter  # noqa: E402
 
 API_KEY = "sk-test-SECRET-9f8e7d6c5b4a"
 _PEOPLE = ["Anna Weber", "Ben Okafor", "Carla Ruiz", "Deng Hui", "Emil Novak", "Fatima Haddad"]
@@ -50,12 +50,12 @@ def make_requests(docs: list[Document]) -> list[QARequest]:
     return [QARequest(d, f"key-{d.id}", d.lang) for d in docs]
 
 
-def fast_generator(url: str, cache_path, **kw) -> OpenAIGenerator:
+def fast_generator(url: str, cache_path, **kw) -> LLMQAWriter:
     """A generator that retries in milliseconds, so fault tests stay fast."""
     opts = dict(base_url=url, cache_path=cache_path, concurrency=8, timeout=2.0, max_attempts=10,
                 backoff_initial=0.005, backoff_max=0.02)
     opts.update(kw)
-    return OpenAIGenerator("test-model", **opts)
+    return LLMQAWriter.connect("test-model", **opts)
 
 
 def as_json(results: list[QA | Reject]) -> str:

@@ -12,14 +12,14 @@ from publish_rows import MANIFEST, make_splits
 from longdata.card import refresh_card, size_category
 from longdata.cli import main
 from longdata.publish import publish_config
-from longdata.stats import plots, split_stats
+from longdata.tasks.multidoc_stats import plots, split_stats
 from longdata.tasks.multidoc import FEATURES
 
 NAME = "multidoc-paraphrase"
 # Subsets of the Hub's official lists (huggingface.co/docs/hub/repositories-licenses, ISO 639-1
 # language codes, the task ids of huggingface.js `pipelines.ts`, and the size buckets of
 # `DatasetCardData`) holding the values this project may write.
-ALLOWED_LICENSES = {"apache-2.0", "cc-by-sa-4.0", "cc-by-4.0", "mit", "odc-by"}
+ALLOWED_LICENSES = {"apache-2.0", "cc-by-sa-4.0", "cc-by-4.0", "mit", "odc-by", "other"}
 ALLOWED_LANGUAGES = {"zh", "en"}
 ALLOWED_TASKS = {"text-generation", "question-answering"}
 ALLOWED_SIZES = {"n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B",
@@ -50,11 +50,13 @@ def test_metadata_uses_values_the_hub_accepts(folder):
 
 def test_license_language_and_size_come_from_the_configs(folder, tmp_path):
     data = DatasetCard.load(folder / "README.md").data
-    assert data.license == ["apache-2.0", "cc-by-sa-4.0"]  # the two configs' licenses differ
+    assert data.license == ["cc-by-sa-4.0", "other"]  # the two configs' licenses differ
     assert data.language == ["en", "zh"]
     assert data.size_categories == ["n<1K"]
     publish_config(tmp_path, NAME, "en-8k", make_splits("en-8k", {"train": 2}), MANIFEST)
-    assert DatasetCard.load(tmp_path / "README.md").data.license == "apache-2.0"
+    card = DatasetCard.load(tmp_path / "README.md")
+    assert card.data.license == "other"  # unless --license says otherwise: the sources' licenses hold
+    assert "keep their licenses" in card.text
 
 
 @pytest.mark.parametrize("count, category", [(0, "n<1K"), (999, "n<1K"), (1_000, "1K<n<10K"),

@@ -7,7 +7,7 @@ from llm_support import as_json, fast_generator, make_docs, make_requests
 
 from longdata.qa.base import QA, Reject
 from longdata.llm.cost import count_message_tokens, count_tokens
-from longdata.llm.openai_gen import LLMUnavailableError
+from longdata.llm.client import LLMUnavailableError
 from longdata.tokens import get_counter
 
 # server fault kind -> the generator's stats key
@@ -72,7 +72,7 @@ def test_prompt_holds_only_the_gold_document(start_server, api_key):
         doc_tokens = count_tokens(req.doc.text)
         assert count_message_tokens(call.messages) <= doc_tokens + 600
         assert qwen.count_chat(call.messages) <= qwen.count(req.doc.text) + 600
-        assert gen.cache.get(call.key).prompt_tokens <= doc_tokens + 600  # as the server counted
+        assert gen.chat.cache.get(call.key).prompt_tokens <= doc_tokens + 600  # as the server counted
         others = [d.text for d in docs if d is not req.doc]
         assert not any(o in call.messages[-1]["content"] for o in others)
 

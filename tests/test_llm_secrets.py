@@ -7,7 +7,7 @@ from llm_support import fast_generator, make_docs, make_requests
 
 from longdata.llm.batch import run_batch
 from longdata.llm.cost import plan_cost
-from longdata.llm.openai_gen import LLMUnavailableError
+from longdata.llm.client import LLMUnavailableError
 
 
 def test_api_key_appears_nowhere(start_server, api_key, tmp_path, caplog, capsys):
@@ -16,8 +16,8 @@ def test_api_key_appears_nowhere(start_server, api_key, tmp_path, caplog, capsys
     reqs = make_requests(make_docs(12) + make_docs(4, "zh"))
     server = start_server(fault_rate=0.3, content_fault_rate=0.3, retry_after=0.01, slow_delay=1.0)
     gen = fast_generator(server.url, cache, timeout=0.5)
-    print(plan_cost(gen, reqs, 1.0, 2.0))
-    run_batch(gen, reqs[:6], poll_interval=0.01, max_wait=5)
+    print(plan_cost(gen.chat, gen.planned_calls(reqs), gen.max_tokens, 1.0, 2.0))
+    run_batch(gen.chat, gen.planned_calls(reqs)[:6], poll_interval=0.01, max_wait=5)
     gen.make_qas(reqs)
     print(gen.stats, json.dumps(gen.stats.as_dict()))
     refusing = start_server(require_key="sk-another-key")

@@ -1,4 +1,4 @@
-"""Bundled data: the demo corpus written by the LongData team (see README)."""
+"""Bundled data: the demo corpus and demo books written by the LongData team (see README)."""
 from pathlib import Path
 
 DEMO_DIR = Path(__file__).parent / "demo"
@@ -10,3 +10,16 @@ def demo_corpus(lang: str) -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"no bundled demo corpus for language {lang!r} (looked for {path})")
     return path
+
+
+def demo_books(lang: str) -> Path:
+    """Folder of the bundled demo book(s) for `lang`: plain text with chapter headings."""
+    path = DEMO_DIR / "books" / lang
+    if not path.is_dir():
+        raise FileNotFoundError(f"no bundled demo books for language {lang!r} (looked for {path})")
+    return path
+
+
+def demo_summaries(lang: str) -> Path:
+    """The demo books' summaries (whole book and per chapter), written with them."""
+    return DEMO_DIR / "summaries" / f"{lang}.jsonl"

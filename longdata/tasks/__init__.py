@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from .base import Result, Task
+from .book_summary import BookSummaryTask
 from .multidoc import MultidocTask
 
-TASKS: dict[str, Task] = {t.name: t for t in (MultidocTask(),)}
+TASKS: dict[str, Task] = {t.name: t for t in (MultidocTask(), BookSummaryTask())}
 
 
 def get_task(name: str) -> Task:

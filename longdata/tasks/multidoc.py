@@ -339,7 +339,7 @@ class MultidocTask(Task):
         return LLMQAWriter(chat, temperature=options.llm_temperature, max_tokens=options.llm_max_tokens)
 
     def prompt_hashes(self, lang: str) -> dict[str, str]:
-        return prompt_hashes(lang)
+        return prompt_hashes(lang, ("multidoc.json", "extractive.json", "qa.txt", "qa_system.txt", "qa_repair.txt"))
 
     def not_enough(self, cfg: MultidocConfig, rejects: RejectLog) -> str:
         return (f"not enough documents for one sample: a sample needs at least {cfg.min_docs} usable "
