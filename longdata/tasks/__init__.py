@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from .base import Result, Task
 from .book_summary import BookSummaryTask
+from .long_corpus import LongCorpusTask
 from .multidoc import MultidocTask
 
-TASKS: dict[str, Task] = {t.name: t for t in (MultidocTask(), BookSummaryTask())}
+TASKS: dict[str, Task] = {t.name: t for t in (MultidocTask(), BookSummaryTask(), LongCorpusTask())}
 
 
 def get_task(name: str) -> Task:

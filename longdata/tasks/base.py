@@ -87,8 +87,9 @@ class Task:
     def assemble(self, prep: Any, answers: dict[str, Any], cfg: TaskConfig) -> Result:
         raise NotImplementedError
 
-    def resolver(self, cfg: TaskConfig, llm: Any) -> Resolver | None:
-        """What answers `requests`: None when the task asks nothing."""
+    def resolver(self, cfg: TaskConfig, options: Any, chat: Any) -> Resolver | None:
+        """What answers `requests` given the LLM options and the run's chat client (None
+        offline); None when the task asks nothing."""
         return None
 
     def prompt_hashes(self, lang: str) -> dict[str, str]:

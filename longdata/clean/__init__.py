@@ -1,0 +1,1 @@
+"""Cleaning: text normalisation with counted changes (quality filters and dedup come here too)."""
