@@ -144,7 +144,8 @@ def read_books(docs: Iterable[Document]) -> Iterator[tuple[Book, list[Document]]
         if not is_chapter_record(doc):
             yield from flush()
             chapters, dropped = split_chapters(doc.text, doc.lang)
-            yield Book(book_key(doc), doc.lang, doc.source, tuple(chapters), "headings" if chapters else "none",
+            found = "headings" if chapters else "none"  # "none": the whole text as one chapter, to be cut
+            yield Book(book_key(doc), doc.lang, doc.source, tuple(chapters or [Chapter(1, "", "", doc.text)]), found,
                        dropped), [doc]
             continue
         if pending and book_key(pending[-1]) != book_key(doc):

@@ -115,7 +115,7 @@ def build_config(task: Task, cfg: TaskConfig, out: Path, *, resolver=None, num_p
     splits = datasets.DatasetDict({name: builder.as_dataset(split=name) for name, info in builder.info.splits.items()
                                    if info.num_examples})
     if not splits:
-        raise BuildError(f"{task.name} {cfg.config_name}: no samples in any split ({report.rejects.total} "
+        raise BuildError(f"no samples in any split ({report.rejects.total} "
                          f"documents rejected: {dict(report.rejects.counts)}; counts: {report.as_dict()})")
     return splits, builder, report
 

@@ -54,7 +54,7 @@ class BookSummaryConfig(TaskConfig):
     summary_tokens: int = option(1024, "tokens a part keeps free for a summary that is not given "
                                        "(LLM or outline)")
     section_tokens: int = option(4000, "a book without chapter headings is cut at paragraphs into sections "
-                                       "of about this many tokens")
+                                       "of about this many tokens (at most a third of what a part holds)")
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,8 @@ def paragraph_sections(book: Book, cfg: BookSummaryConfig, counter) -> tuple[Cha
     tpl = load_template(cfg.lang, "book_summary")
     paragraphs = [p for p in book.text.split("\n\n") if p.strip()]
     sizes = counter.count_batch(paragraphs)
-    n = max(1, round(sum(sizes) / cfg.section_tokens))
+    section = min(cfg.section_tokens, (cfg.max_tokens - cfg.summary_tokens) // 3)  # several fit in a part
+    n = max(1, round(sum(sizes) / section))
     target = sum(sizes) / n
     sections, current, total = [], [], 0
     for para, size in zip(paragraphs, sizes):
@@ -132,6 +133,9 @@ def prepare_book(unit: BookUnit, cfg: BookSummaryConfig) -> PreparedBook:
     counts.add("books", f"chapters from {unit.book.found_by}" if unit.book.found_by != "none" else "sections")
     counts.add("drops", "headings without text (contents)", unit.book.dropped_headings)
     lines = given_lines(unit, chapters, tpl)
+    if chapters and chapters[0].number == 0 and 0 not in lines and not (unit.given or {}).get("summary"):
+        chapters = chapters[1:]  # front matter no given summary describes
+        counts.add("drops", "front matter without a summary")
     sizes = dict(zip(map(id, chapters), counter.count_batch([block(c) for c in chapters])))
     line_sizes = {n: counter.count(line) + 2 for n, line in lines.items()}
     overhead = counter.count(tpl["instruction_part"].format(book=unit.book.id, part=99, num_parts=99,
