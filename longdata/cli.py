@@ -19,9 +19,12 @@ def _parser() -> argparse.ArgumentParser:
     for name, module in DELEGATES.items():
         # add_help=False: `longdata generate --help` reaches the delegate's own parser.
         sub.add_parser(name, add_help=False, help=f"run {module} (see `longdata {name} --help`)")
-    push = sub.add_parser("push", help="upload a built folder to a Hub dataset repo in one commit")
-    push.add_argument("folder", type=Path)
-    push.add_argument("--repo-id", required=True, help="org/name of the dataset repo (created if missing)")
+    push = sub.add_parser("push", help="upload built folders to Hub dataset repos, one commit each")
+    push.add_argument("folders", type=Path, nargs="+", metavar="FOLDER",
+                      help="dataset folders (OUT/<dataset>), or OUT itself for every dataset in it")
+    target = push.add_mutually_exclusive_group(required=True)
+    target.add_argument("--repo-id", help="org/name of the dataset repo (one folder only; created if missing)")
+    target.add_argument("--namespace", help="user or org: each folder goes to <namespace>/<dataset name>")
     push.add_argument("--private", action="store_true", help="create the repo private")
     push.add_argument("--token-env", default="HF_TOKEN",
                       help="environment variable holding the token (default HF_TOKEN; unset: the saved login)")
@@ -38,11 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "push":
-        from .push import push_folder
+        from .push import dataset_folders, push_folder
 
-        info = push_folder(args.folder, args.repo_id, private=args.private,
-                           token=os.environ.get(args.token_env) or None)
-        print(f"pushed {args.folder} to {info.commit_url}")
+        folders = dataset_folders(args.folders)
+        if args.repo_id and len(folders) != 1:
+            parser.error(f"--repo-id names one repo but {len(folders)} dataset folders were given: use --namespace")
+        token = os.environ.get(args.token_env) or None
+        for folder in folders:
+            repo_id = args.repo_id or f"{args.namespace}/{folder.name}"
+            info = push_folder(folder, repo_id, private=args.private, token=token)
+            print(f"pushed {folder} to {info.commit_url}")
     else:
         from .card import refresh_card
 

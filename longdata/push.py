@@ -13,7 +13,7 @@ from pathlib import Path
 
 from huggingface_hub import CommitInfo, HfApi
 
-from .hubfolder import README
+from .hubfolder import MANIFEST, README
 
 STALE_PATTERNS = ["*.parquet", "plots/*.png"]
 
@@ -29,3 +29,20 @@ def push_folder(folder: Path, repo_id: str, *, private: bool, token: str | None,
     return api.upload_folder(repo_id=repo_id, repo_type="dataset", folder_path=folder, token=token,
                              commit_message=f"Upload {folder.name} with longdata",
                              delete_patterns=STALE_PATTERNS)
+
+
+def dataset_folders(paths: list[Path]) -> list[Path]:
+    """Each path as a dataset folder (it has a card), or, for an output folder, the dataset
+    folders in it, by name."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if (path / README).is_file():
+            found.append(path)
+            continue
+        inner = sorted(p for p in path.iterdir() if (p / README).is_file() and (p / MANIFEST).is_file()) \
+            if path.is_dir() else []
+        if not inner:
+            raise ValueError(f"{path} is neither a dataset folder (no {README}) nor an output folder holding "
+                             "dataset folders: build it with `longdata generate` first")
+        found.extend(inner)
+    return found

@@ -8,6 +8,8 @@ the library's own `upload_folder` (folder walk, patterns, delete planning) runs 
 """
 from __future__ import annotations
 
+import shutil
+
 import huggingface_hub.hf_api
 import pytest
 from huggingface_hub import CommitInfo, CommitOperationAdd, CommitOperationDelete, HfApi
@@ -101,3 +103,16 @@ def test_cli_push_takes_the_token_from_the_named_variable(folder, monkeypatch, c
 def test_push_refuses_a_folder_without_a_card(tmp_path):
     with pytest.raises(ValueError, match="README.md"):
         push_folder(tmp_path, "org/x", private=False, token=None, api=CapturingApi())
+
+
+def test_cli_pushes_every_dataset_of_an_output_folder_to_a_namespace(folder, monkeypatch, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("book-summary", "multidoc-paraphrase"):
+        shutil.copytree(folder, out / name)
+    created: list[CapturingApi] = []
+    monkeypatch.setattr(longdata.push, "HfApi", lambda: created.append(CapturingApi()) or created[-1])
+    assert main(["push", str(out), "--namespace", "org"]) == 0
+    assert [api.repos[0][0] for api in created] == ["org/book-summary", "org/multidoc-paraphrase"]
+    with pytest.raises(SystemExit):
+        main(["push", str(out), "--repo-id", "org/one"])  # two datasets cannot go to one repo
