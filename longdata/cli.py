@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
                       help="environment variable holding the token (default HF_TOKEN; unset: the saved login)")
     card = sub.add_parser("card", help="recompute statistics and plots from the parquet and rewrite README.md")
     card.add_argument("folder", type=Path)
+    from .clean.pipeline import CleanOptions
+    from .config import add_flags
+
+    clean = sub.add_parser("clean", help="filter and deduplicate a corpus into parquet shards, with a report")
+    add_flags(clean, [CleanOptions])
     return parser
 
 
@@ -40,6 +45,15 @@ def main(argv: list[str] | None = None) -> int:
         return importlib.import_module(DELEGATES[args.command]).main(rest) or 0
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "clean":
+        from .clean.pipeline import CleanOptions, clean_corpus
+        from .config import from_flags
+
+        opts = from_flags(CleanOptions, args)
+        if not opts.corpus:
+            parser.error("clean needs at least one --corpus")
+        print(clean_corpus(opts))
+        return 0
     if args.command == "push":
         from .push import dataset_folders, push_folder
 

@@ -5,15 +5,19 @@ Every reader yields `Document`s one at a time and reports each bad record to a
 """
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
+import io
 import json
 import unicodedata
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator
 
+from .encodings import bom_encoding, decode, detect, normalize_newlines
 from .text import detect_lang
 
 SPECIAL_TOKEN_STRINGS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>")
@@ -41,21 +45,21 @@ class RejectRecord:
 class RejectLog:
     """Counts rejects by reason and, when given a path, writes each one as a JSON line."""
 
-    def __init__(self, path: Path | None = None, keep: int = 20):
+    def __init__(self, path: Path | None = None):
         self.path = path
         self.counts: Counter[str] = Counter()
-        self.examples: list[RejectRecord] = []
-        self._keep = keep
+        self.records_read = 0      # records the readers could read (of every split)
+        self.records_rejected = 0  # records (or damaged files) the readers could not read
         self._fh: IO[str] | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(path, "w", encoding="utf-8")
 
-    def add(self, file: str, line: int, reason: str, doc_id: str = "") -> None:
+    def add(self, file: str, line: int, reason: str, doc_id: str = "", record: bool = False) -> None:
+        """`record`: the input itself is bad (not a document the task turned down)."""
         rec = RejectRecord(file, line, reason, doc_id)
         self.counts[reason.split(":")[0]] += 1
-        if len(self.examples) < self._keep:
-            self.examples.append(rec)
+        self.records_rejected += record
         if self._fh is not None:
             self._fh.write(json.dumps(rec.__dict__, ensure_ascii=False) + "\n")
             self._fh.flush()
@@ -66,6 +70,12 @@ class RejectLog:
         if not line.isdigit():
             file, line = doc.source, "0"
         self.add(file, int(line), reason, doc.id)
+
+    @property
+    def bad_share(self) -> float:
+        """Share of the input the readers could not read (records, damaged files)."""
+        seen = self.records_read + self.records_rejected
+        return self.records_rejected / seen if seen else 0.0
 
     @property
     def total(self) -> int:
@@ -94,76 +104,106 @@ def stable_id(text: str) -> str:
 
 def _make_doc(rec: dict, opts: ReadOptions, source: str, line: int, rejects: RejectLog) -> Document | None:
     if not isinstance(rec, dict):
-        rejects.add(source, line, f"not a JSON object: got {type(rec).__name__}")
+        rejects.add(source, line, f"not a JSON object: got {type(rec).__name__}", record=True)
         return None
     if opts.text_field not in rec:
         keys = ", ".join(sorted(map(str, rec))[:8])
-        rejects.add(source, line, f"missing text field: no {opts.text_field!r} (fields: {keys}); pass --text-field")
+        rejects.add(source, line, f"missing text field: no {opts.text_field!r} (fields: {keys}); pass --text-field", record=True)
         return None
     text = rec[opts.text_field]
     if not isinstance(text, str):
-        rejects.add(source, line, f"text not a string: {opts.text_field!r} is {type(text).__name__}")
+        rejects.add(source, line, f"text not a string: {opts.text_field!r} is {type(text).__name__}", record=True)
         return None
     # NFC, as Qwen's tokenizer normalises before encoding: token counts then match it exactly
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n")).strip()
+    text = unicodedata.normalize("NFC", normalize_newlines(text)).strip()
     if not text:
-        rejects.add(source, line, "empty text")
+        rejects.add(source, line, "empty text", record=True)
         return None
     if any(s in text for s in SPECIAL_TOKEN_STRINGS):
-        rejects.add(source, line, "contains a chat special token such as <|im_end|>")
+        rejects.add(source, line, "contains a chat special token such as <|im_end|>", record=True)
         return None
     raw_id = rec.get(opts.id_field)
     doc_id = str(raw_id) if raw_id not in (None, "") else stable_id(text)
     meta = {k: v for k, v in rec.items() if k not in (opts.text_field, opts.id_field, opts.lang_field)
             and isinstance(v, (str, int, float, bool))}
     doc = Document(doc_id, text, "", f"{source}:{line}" if line else source, meta)
+    rejects.records_read += 1
     if opts.keep is not None and not opts.keep(doc):
         return None
     return replace(doc, lang=str(rec.get(opts.lang_field) or detect_lang(text)))
 
 
 def _read_jsonl(path: Path, opts: ReadOptions, rejects: RejectLog) -> Iterator[Document]:
+    """JSON lines: UTF-8 (with or without a BOM), UTF-16/32 with a BOM, or lines in a legacy
+    encoding found once per file. A damaged file (truncated compression) is one reject
+    after the records read before the damage."""
     opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rb") as fh:
-        for line_no, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                rejects.add(path.name, line_no, f"invalid UTF-8: byte {err.start} of the line; re-encode the file as UTF-8")
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                rejects.add(path.name, line_no, f"malformed JSON: {err.msg} at column {err.colno}")
-                continue
-            doc = _make_doc(rec, opts, path.name, line_no, rejects)
-            if doc is not None:
-                yield doc
+    line_no = 0
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.peek(4)[:4] if hasattr(fh, "peek") else b""
+            wide = bom_encoding(head) if bom_encoding(head) not in (None, "utf-8-sig") else None
+            lines = (line.encode("utf-8") for line in io.TextIOWrapper(fh, encoding=wide)) if wide else fh
+            fallback: str | None = None
+            for line_no, raw in enumerate(lines, 1):
+                if line_no == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8):]
+                if not raw.strip():
+                    continue
+                try:
+                    line, encoding = raw.decode("utf-8"), None
+                except UnicodeDecodeError as err:
+                    fallback = fallback or detect(raw)
+                    try:
+                        line, encoding = raw.decode(fallback or "utf-8"), fallback
+                    except UnicodeDecodeError:
+                        rejects.add(path.name, line_no, f"invalid UTF-8: byte {err.start} of the line, and no other "
+                                                        "encoding reads it; re-encode the file as UTF-8", record=True)
+                        continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as err:
+                    rejects.add(path.name, line_no, f"malformed JSON: {err.msg} at column {err.colno}", record=True)
+                    continue
+                if encoding and isinstance(rec, dict):
+                    rec.setdefault("encoding", encoding)
+                doc = _make_doc(rec, opts, path.name, line_no, rejects)
+                if doc is not None:
+                    yield doc
+    except (EOFError, OSError, zlib.error, UnicodeDecodeError) as err:
+        rejects.add(path.name, line_no + 1, f"damaged file: {err}; the {line_no} lines before it were read",
+                    record=True)
 
 
 def _read_parquet(path: Path, opts: ReadOptions, rejects: RejectLog) -> Iterator[Document]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(path)
     row = 0
-    for batch in pf.iter_batches(batch_size=256):
-        for rec in batch.to_pylist():
-            row += 1
-            doc = _make_doc(rec, opts, path.name, row, rejects)
-            if doc is not None:
-                yield doc
+    try:
+        pf = pq.ParquetFile(path)
+        for batch in pf.iter_batches(batch_size=256):
+            for rec in batch.to_pylist():
+                row += 1
+                doc = _make_doc(rec, opts, path.name, row, rejects)
+                if doc is not None:
+                    yield doc
+    except (pa.ArrowException, OSError) as err:
+        rejects.add(path.name, row + 1, f"damaged file: {err}; the {row} rows before it were read", record=True)
 
 
 def _read_txt(path: Path, root: Path, opts: ReadOptions, rejects: RejectLog) -> Iterator[Document]:
     rel = path.relative_to(root).as_posix() if path != root else path.name
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as err:
-        rejects.add(rel, 0, f"invalid UTF-8: byte {err.start}; re-encode the file as UTF-8")
+    decoded = decode(path.read_bytes())
+    if decoded is None:
+        rejects.add(rel, 0, "undecodable: neither UTF-8 (or UTF-16/32 with a BOM) nor a legacy encoding gives "
+                            "text; re-encode the file as UTF-8", record=True)
         return
-    doc = _make_doc({opts.text_field: text, opts.id_field: rel.rsplit(".", 1)[0]}, opts, rel, 0, rejects)
+    text, encoding = decoded
+    rec = {opts.text_field: text, opts.id_field: rel.rsplit(".", 1)[0]}
+    if encoding != "utf-8":
+        rec["encoding"] = encoding
+    doc = _make_doc(rec, opts, rel, 0, rejects)
     if doc is not None:
         yield doc
 

@@ -15,7 +15,7 @@ import logging
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import datasets
@@ -42,6 +42,10 @@ class RunOptions:
     num_proc: int = option(1, "worker processes (the output is byte-identical for any value)")
     license: str = option("other", "SPDX license id of the data for the card, or `other` (the data keeps its "
                                    "sources' licenses)")
+    clean: bool = option(False, "filter and deduplicate the corpus first (`longdata clean`, into OUT/clean-<lang>/), "
+                                "then build from what is kept")
+    max_reject_ratio: float = option(0.5, "fail when more than this share of the input records cannot be read "
+                                          "(malformed, undecodable, damaged files)")
 
 
 def chosen_tasks(argv: list[str]) -> list[Task]:
@@ -159,6 +163,20 @@ def plan_llm(run: RunOptions, llm: LLMOptions, plans, chat: ChatClient) -> int |
     return None
 
 
+def clean_once(cfg: TaskConfig, task: Task, out: Path, done: dict[tuple, str]) -> str:
+    """The cleaned copy of a config's corpus (made once per language and corpus)."""
+    from .clean.pipeline import CleanOptions, clean_corpus
+
+    corpus = tuple(cfg.corpus) or tuple(str(p) for p in task.demo_corpus(cfg.lang))
+    key = (cfg.lang, corpus, cfg.text_field, cfg.id_field)
+    if key not in done:
+        folder = out / f"clean-{cfg.lang}-{len(done)}"
+        print(clean_corpus(CleanOptions(lang=cfg.lang, corpus=corpus, out=str(folder), text_field=cfg.text_field,
+                                        id_field=cfg.id_field)))
+        done[key] = str(folder)
+    return done[key]
+
+
 def main(argv: list[str] | None = None) -> int:
     run, llm, plans = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -169,9 +187,12 @@ def main(argv: list[str] | None = None) -> int:
         code = plan_llm(run, llm, plans, chat)
         if code is not None:
             return code
+    cleaned: dict[tuple, str] = {}
     for task, configs in plans:
         repo_dir = out / task.name
         for cfg in configs:
+            if run.clean:
+                cfg = replace(cfg, corpus=(clean_once(cfg, task, out, cleaned),))
             files = corpus_files(cfg.corpus or task.demo_corpus(cfg.lang))
             inputs = {f.name: file_sha256(f) for f in [*files, *map(Path, task.input_paths(cfg))]}
             resolver = task.resolver(cfg, llm, chat)
@@ -183,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {task.name} {cfg.config_name}: {err}" + (f"\n{RESUME}" if unavailable else ""),
                       file=sys.stderr)
                 return 3 if unavailable else 2
+            if report.rejects.bad_share > run.max_reject_ratio:
+                print(f"error: {task.name} {cfg.config_name}: {report.rejects.records_rejected} of "
+                      f"{report.rejects.records_read + report.rejects.records_rejected} input records could not be "
+                      f"read ({report.rejects.bad_share:.0%} > --max-reject-ratio {run.max_reject_ratio}); see "
+                      f"{report.rejects.path}", file=sys.stderr)
+                return 2
             manifest = manifest_for(task, cfg, splits, report, resolver, inputs, run.license)
             publish_config(repo_dir, task.name, cfg.config_name, splits, manifest)
             shutil.rmtree(builder_cache(out, task.name, cfg.config_name))

@@ -86,9 +86,10 @@ def _jieba():
 
 
 def word_count(text: str, lang: str) -> int:
-    """Words: jieba tokens (without whitespace and punctuation) for zh, whitespace tokens otherwise."""
+    """Words: jieba tokens (dictionary only, no HMM: twice as fast; without whitespace and
+    punctuation) for zh, whitespace tokens otherwise."""
     if lang == "zh":
-        return sum(1 for w in _jieba().cut(text) if w.strip() and not _is_punct(w))
+        return sum(1 for w in _jieba().cut(text, HMM=False) if w.strip() and not _is_punct(w))
     return len(text.split())
 
 
