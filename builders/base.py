@@ -63,15 +63,19 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
         cls.DEFAULT_CONFIG_NAME = cls.TASK.default_config
 
     def __init__(self, *args, task_config: TaskConfig | None = None, resolver: Resolver | None = None,
-                 report: Report | None = None, num_proc: int = 1, **kwargs):
+                 report: Report | None = None, num_proc: int = 1, engine: str = "local",
+                 ray_address: str | None = None, **kwargs):
         """`task_config` builds exactly that config (any language or budget); otherwise the
         usual `config_name=` picks one of BUILDER_CONFIGS. `resolver` answers the task's
         requests (default: the task's offline one); `report` receives counts and rejects;
-        `num_proc` is how many worker processes run units (the output is the same for any)."""
+        `num_proc` is how many worker processes run units and `engine` what runs them
+        (`local` or `ray`, joining `ray_address` when given): the output is the same for any."""
         if task_config is not None:
             kwargs.update(config_name=None, name=task_config.config_name,
                           **{f.name: getattr(task_config, f.name) for f in task_fields(type(task_config))})
         self.num_proc = num_proc
+        self.engine = engine
+        self.ray_address = ray_address
         self.report = report if report is not None else Report()
         super().__init__(*args, **kwargs)
         self.resolver = resolver if resolver is not None else self.TASK.resolver(self.task_config, None, None)
@@ -114,7 +118,7 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
         found, yielded = False, 0
         progress = tqdm(desc=f"{self.TASK.name} {cfg.config_name} {split}", unit="unit", disable=None, leave=False)
         try:
-            for result in engine.run(self.TASK, cfg, units, self.resolver, self.num_proc):
+            for result in engine.run(self.TASK, cfg, units, self.resolver, self.num_proc, self.engine, self.ray_address):
                 found = True
                 progress.update()
                 self.report.add(split, result)

@@ -40,6 +40,9 @@ class RunOptions:
     dataset: str = option("multidoc-paraphrase", "dataset(s) to build: a comma list of names, or `all`")
     out: str = option("longdata-out", "output folder; each dataset goes to OUT/<dataset>/, rejects to OUT/rejects/")
     num_proc: int = option(1, "worker processes (the output is byte-identical for any value)")
+    engine: str = option("local", "what runs the units: local (process pool) or ray (the `ray` extra; the same "
+                                  "bytes)", choices=("local", "ray"))
+    ray_address: str | None = option(None, "Ray cluster to join (default: a local Ray with --num-proc CPUs)")
     license: str = option("other", "SPDX license id of the data for the card, or `other` (the data keeps its "
                                    "sources' licenses)")
     clean: bool = option(False, "filter and deduplicate the corpus first (`longdata clean`, into OUT/clean-<lang>/), "
@@ -101,14 +104,15 @@ def builder_cache(out: Path, dataset: str, config: str) -> Path:
     return out / f".build-{dataset}-{config}"
 
 
-def build_config(task: Task, cfg: TaskConfig, out: Path, *, resolver=None, num_proc: int = 1):
+def build_config(task: Task, cfg: TaskConfig, out: Path, *, resolver=None, num_proc: int = 1, engine: str = "local",
+                 ray_address: str | None = None):
     """Run the builder for one config; returns (the non-empty splits memory-mapped from
     `builder_cache`, the builder, its report). Remove the cache once published."""
     report = Report(RejectLog(out / "rejects" / f"{task.name}-{cfg.config_name}.jsonl"))
     cache = builder_cache(out, task.name, cfg.config_name)
     shutil.rmtree(cache, ignore_errors=True)  # never reuse a stale build
     builder = BUILDERS[task.name](task_config=cfg, cache_dir=str(cache), resolver=resolver, report=report,
-                                  num_proc=num_proc)
+                                  num_proc=num_proc, engine=engine, ray_address=ray_address)
     try:
         builder.download_and_prepare()
     except Exception as err:
@@ -198,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             resolver = task.resolver(cfg, llm, chat)
             started = time.time()
             try:
-                splits, builder, report = build_config(task, cfg, out, resolver=resolver, num_proc=run.num_proc)
+                splits, builder, report = build_config(task, cfg, out, resolver=resolver, num_proc=run.num_proc,
+                                                       engine=run.engine, ray_address=run.ray_address)
             except BuildError as err:
                 unavailable = isinstance(err.__cause__, LLMUnavailableError)
                 print(f"error: {task.name} {cfg.config_name}: {err}" + (f"\n{RESUME}" if unavailable else ""),
