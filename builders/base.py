@@ -97,8 +97,9 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
         are logged on the train pass only."""
         cfg = self.task_config
         read_rejects = rejects if rejects is not None else (self.report.rejects if split == "train" else RejectLog())
-        docs = read_documents(self.corpus_paths(), read_rejects, self.TASK.read_options(cfg))
-        return (d for d in docs if split_of(cfg, self.TASK.split_key(d)) == split)
+        opts = dataclasses.replace(self.TASK.read_options(cfg),
+                                   keep=lambda d: split_of(cfg, self.TASK.split_key(d)) == split)
+        return read_documents(self.corpus_paths(), read_rejects, opts)
 
     def planned_requests(self) -> Iterator[Any]:
         """The first round of requests of every split, without answering them (dry runs, the Batch API)."""

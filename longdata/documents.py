@@ -10,9 +10,9 @@ import hashlib
 import json
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator
 
 from .text import detect_lang
 
@@ -82,6 +82,9 @@ class ReadOptions:
     text_field: str = "text"
     id_field: str = "id"
     lang_field: str = "lang"
+    # which documents to yield at all (e.g. one split's), decided before the costly
+    # language detection; the document it sees has no `lang` yet
+    keep: Callable[[Document], bool] | None = field(default=None, compare=False)
 
 
 def stable_id(text: str) -> str:
@@ -111,10 +114,12 @@ def _make_doc(rec: dict, opts: ReadOptions, source: str, line: int, rejects: Rej
         return None
     raw_id = rec.get(opts.id_field)
     doc_id = str(raw_id) if raw_id not in (None, "") else stable_id(text)
-    lang = rec.get(opts.lang_field) or detect_lang(text)
     meta = {k: v for k, v in rec.items() if k not in (opts.text_field, opts.id_field, opts.lang_field)
             and isinstance(v, (str, int, float, bool))}
-    return Document(doc_id, text, str(lang), f"{source}:{line}" if line else source, meta)
+    doc = Document(doc_id, text, "", f"{source}:{line}" if line else source, meta)
+    if opts.keep is not None and not opts.keep(doc):
+        return None
+    return replace(doc, lang=str(rec.get(opts.lang_field) or detect_lang(text)))
 
 
 def _read_jsonl(path: Path, opts: ReadOptions, rejects: RejectLog) -> Iterator[Document]:

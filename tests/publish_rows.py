@@ -45,6 +45,8 @@ def row(key: str, lang: str, rng: random.Random, content_chars: int = 300) -> di
         "effective_ratio": rng.random(),
         "source_ids": [f"{lang}-doc-{rng.randrange(10**6)}" for _ in range(num_docs)],
         "generator": "extractive",
+        "cues": [["cue-a", "cue-b"] for _ in gold],
+        "gold_ranks": [rng.randint(1, num_docs) if g else 0 for g in gold],
     }
 
 

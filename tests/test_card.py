@@ -88,8 +88,10 @@ def test_split_stats():
         "gold_docs": [[3, 0], [1], [2, 5, 0], [4]],
         "gold_positions": [[0.05, 0.0], [0.95], [0.5, 1.0, 0.0], [0.15]],
         "effective_ratio": pa.array([0.5, 0.6, 0.7, 0.8], pa.float32()),
+        "gold_ranks": [[1, 0], [2], [4, 30, 0], [1]],
     })
     stats = split_stats(table)
+    assert stats["gold_ranks"] == [2, 1, 1, 0, 0, 1]  # ranks 1, 2, 3-5, 6-10, 11-20, 21+; unanswerable left out
     assert stats["examples"] == 4 and stats["num_tokens"]["p50"] == 2500 and stats["num_tokens"]["max"] == 4000
     assert stats["turns"]["mean"] == 7 / 4 and stats["unanswerable_share"] == 2 / 7
     assert stats["gold_positions"] == [1, 1, 0, 0, 0, 1, 0, 0, 0, 2]  # unanswerable turns left out, 1.0 in the last bin

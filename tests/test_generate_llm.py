@@ -44,7 +44,10 @@ def parquet(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((out / DATASET).rglob("*.parquet"))}
 
 
-def test_thirty_percent_transport_faults_lose_and_duplicate_nothing(corpus, tmp_path, start_server):
+def test_thirty_percent_transport_faults_lose_and_duplicate_nothing(tmp_path, start_server):
+    corpus = tmp_path / "corpus80.jsonl"  # enough requests that every fault kind is drawn
+    corpus.write_text("".join(demo_corpus("en").read_text(encoding="utf-8").splitlines(keepends=True)[:80]),
+                      encoding="utf-8")
     clean = start_server()
     run_llm(corpus, tmp_path / "ref", clean.url)
     faulty = start_server(fault_rate=0.3, retry_after=0.05, slow_delay=1.5)

@@ -53,11 +53,13 @@ def test_extractive_qa_quotes_the_document_and_is_deterministic():
 
 def test_samples_hold_invariants_and_fit_the_budget():
     samples, stats = build([doc(i) for i in range(40)], max_tokens=1400)
-    assert len(samples) == 12  # two groups of 20, six samples of three turns each
+    # two groups of 20 give six samples of three turns each; the synthetic documents share
+    # their words so much (12 topics) that a turn may lose its only answerable cues
+    assert 10 <= len(samples) <= 12
     for s in samples:
         check_sample(s, 1400)
         assert s["num_docs"] < 20  # irrelevant documents were dropped to fit 1400 tokens
-    assert sum(len(s["gold_docs"]) for s in samples) == 36
+    assert sum(len(s["gold_docs"]) for s in samples) <= 36 and stats.group("qa_rejects")
 
 
 def test_output_does_not_depend_on_process_count():
@@ -86,7 +88,7 @@ def test_no_other_context_document_contains_a_quote():
     docs = [doc(i) for i in range(20)]
     docs += [Document(f"copy{i}", "Copied: " + docs[i].text, "en", "s", {}) for i in range(5)]  # near-duplicates
     samples, stats = build(docs, group_size=25, max_tokens=8192, unanswerable_ratio=0.3)
-    assert stats.group("drops")["distractor holding a quote"] >= 1
+    assert stats.group("drops")["distractor holding a quote or all cues of a question"] >= 1
     texts = {d.id: d.text for d in docs}
     for s in samples:
         for turn, gold in enumerate(s["gold_docs"]):
@@ -103,9 +105,37 @@ def test_too_few_documents_is_a_clear_error():
 
 
 def test_the_tail_is_split_into_near_equal_groups():
-    settings = multidoc.MultidocConfig(lang="en", group_size=10, turns=3)
+    settings = multidoc.MultidocConfig(lang="en", group_size=10, turns=3, shuffle_buffer=0)
     sizes = lambda n: [len(g.docs) for g in multidoc.groups([doc(i) for i in range(n)], settings)]
     assert sizes(23) == [10, 7, 6]
     assert sizes(20) == [10, 10]
     assert sizes(9) == [9]
     assert sizes(3) == []  # fewer than a sample needs
+
+
+def test_quotes_holding_quotation_marks_get_other_marks_that_a_regex_recovers():
+    zh = [Document(f"z{i}", "".join(f"第{i}号馆长说：“{t}馆的第{k}号展品来自{1900 + i + k}年。”随后展品移交给{t}博物院。"
+                                    for k in range(4)), "zh", "s", {})
+          for i, t in enumerate(["青石", "白沙", "临江", "云岭", "北湖", "东山", "西河", "南塘", "黄岗", "紫溪"])]
+    en = [Document(f"e{i}", " ".join(f'Curator {i} said "item {k} of the {t} Museum dates from {1900 + i + k}" to the '
+                                     f'visiting {t} delegation.' for k in range(4)), "en", "s", {})
+          for i, t in enumerate(["Alder", "Birch", "Cedar", "Dogwood", "Elm", "Fir", "Ginkgo", "Hazel", "Ivy", "Juniper"])]
+    for lang, docs in (("zh", zh), ("en", en)):
+        cfg = multidoc.MultidocConfig(lang=lang, max_tokens=4096, group_size=10, turns=3, unanswerable_ratio=0)
+        task = multidoc.MultidocTask()
+        samples = [s for r in engine.run(task, cfg, task.units(docs, cfg, RejectLog()), ExtractiveGenerator()) for s in r.samples]
+        assert samples
+        answers = [m["content"] for s in samples for m in s["messages"] if m["role"] == "assistant"]
+        assert all(a.split("：" if lang == "zh" else ": ", 1)[1][0] in "「“" for a in answers)  # never the default mark
+        for s in samples:
+            check_sample(s, 4096)  # recovers each quote exactly from its marks
+
+
+def test_long_documents_become_passages_instead_of_rejects():
+    long_doc = Document("long", "\n\n".join(doc(100 + k).text for k in range(12)), "en", "s", {})
+    samples, stats = build([doc(i) for i in range(12)] + [long_doc], max_tokens=2048, group_size=30, turns=2)
+    assert stats.group("documents")["split into passages"] == 1
+    ids = {i for s in samples for i in s["source_ids"]}
+    assert "long" not in ids and any(i.startswith("long#") for i in ids)
+    for s in samples:
+        check_sample(s, 2048)

@@ -1,5 +1,6 @@
-"""The dataset-as-task shape: multidoc-paraphrase kept byte for byte through the move, the
-CLI and the builder configs derived from one dataclass per dataset, counts that add up."""
+"""The dataset-as-task shape: multidoc-paraphrase byte for byte as recorded (the move onto
+the task shape was checked this way against the code before it), the CLI and the builder
+configs derived from one dataclass per dataset, counts that add up."""
 from __future__ import annotations
 
 import hashlib
@@ -41,20 +42,20 @@ def check_reference(build: dict, folder: Path) -> None:
 
 @pytest.mark.parametrize("build", [b for b in REFERENCE["builds"] if not any("{" in a for a in b["args"])],
                          ids=lambda b: " ".join(b["args"][:2]))
-def test_multidoc_output_is_the_same_as_before_the_task_shape(build, tmp_path):
+def test_multidoc_output_is_the_recorded_one(build, tmp_path):
     run_generate(*build["args"], "--out", str(tmp_path), cwd=tmp_path)
     check_reference(build, tmp_path / "multidoc-paraphrase")
 
 
 @pytest.mark.parametrize("build", [b for b in REFERENCE["builds"] if any("{corpora}" in a for a in b["args"])],
                          ids=lambda b: b["args"][3].rsplit("/", 1)[-1])
-def test_multidoc_output_on_real_corpora_is_the_same_as_before(build, corpora, tmp_path):
+def test_multidoc_output_on_real_corpora_is_the_recorded_one(build, corpora, tmp_path):
     args = [a.format(corpora=corpora) for a in build["args"]]
     run_generate(*args, "--num-proc", "2", "--out", str(tmp_path), cwd=tmp_path)
     check_reference(build, tmp_path / "multidoc-paraphrase")
 
 
-def test_multidoc_llm_output_is_the_same_as_before(start_server, api_key, tmp_path):
+def test_multidoc_llm_output_is_the_recorded_one(start_server, api_key, tmp_path):
     build = next(b for b in REFERENCE["builds"] if any("{server}" in a for a in b["args"]))
     server = start_server(content_fault_rate=0.3)
     run_generate(*[a.format(server=server.url) for a in build["args"]], "--out", str(tmp_path), cwd=tmp_path,

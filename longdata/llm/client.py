@@ -89,6 +89,7 @@ class LLMStats:
     rejects: Counter = field(default_factory=Counter)  # Reject.reason
     malformed_output: int = 0    # replies that could not be read as a QA
     format_repaired: int = 0     # of those, fixed by the repair request
+    cues_repaired: int = 0       # QAs kept after dropping cues that are not in the quote
 
     @property
     def quote_repaired(self) -> int:

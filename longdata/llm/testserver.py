@@ -39,7 +39,7 @@ _DOC = re.compile(r"<document>\n(.*)\n</document>", re.S)
 _REPLY = re.compile(r"<reply>\n(.*)\n</reply>", re.S)
 _FAKE = {"en": "The committee approved the proposal only after a long debate about the annual budget.",
          "zh": "委员会在经过关于年度预算的长时间辩论后，才批准了这项提案。"}
-_MALFORMED_KEYS = {"question": "q", "quote": "citation", "answer": "response"}
+_MALFORMED_KEYS = {"question": "q", "quote": "citation", "answer": "response", "cues": "keywords"}
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -210,9 +210,23 @@ def reply_for(messages: Sequence[dict], h: str, content_fault: str | None) -> st
         qa = {"question": f"关于“{head}”，原文是怎么说的？", "quote": quote, "answer": f"原文说的是：{sentence}"}
     else:
         qa = {"question": f"What is said about \"{head}\"?", "quote": quote, "answer": f"It says: {sentence}"}
+    qa["cues"] = _cues(sentence, lang)
     if content_fault == "malformed":
         return "Sure, here it is:\n" + json.dumps({_MALFORMED_KEYS[k]: v for k, v in qa.items()}, ensure_ascii=False)
     return json.dumps(qa, ensure_ascii=False)
+
+
+def _cues(sentence: str, lang: str) -> list[str]:
+    """Three terms of the true sentence: its longest words (zh: three-character pieces of its
+    runs of Han characters and digits, from the start, middle and end)."""
+    if lang == "zh":
+        runs = [m.group() for m in re.finditer(r"[\u4e00-\u9fff\d]{3,}", sentence)] or [sentence]
+        pieces = [r[i:i + 3] for r in runs for i in range(0, max(1, len(r) - 2), 3)]
+        picks = [pieces[0], pieces[len(pieces) // 2], pieces[-1]]
+    else:
+        words = sorted({w.strip(".,;:!?\"'()") for w in sentence.split()}, key=lambda w: (-len(w), w))
+        picks = words[:3]
+    return list(dict.fromkeys(p for p in picks if p))
 
 
 def _corrupt(sentence: str, lang: str, fault: str | None) -> str:

@@ -1,7 +1,7 @@
 """The shapes every QA generator shares."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
 from ..documents import Document
@@ -20,6 +20,7 @@ class QA:
     answer: str
     doc_id: str
     generator: str = "extractive"  # who wrote it: `extractive` or the model's name
+    cues: tuple[str, ...] = ()     # terms of the quote that single out its passage (all occur in it)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class QARequest:
     doc: Document
     key: str
     lang: str
+    # (id, text as `text.fold` gives it) of the documents the question must tell the gold
+    # one from: the extractive writer picks cues few of them hold
+    context: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
 
 class Generator(Protocol):

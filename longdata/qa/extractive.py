@@ -10,7 +10,7 @@ from typing import Sequence
 
 from ..prompts import load_template
 from ..seeding import rng_for
-from ..text import sentence_spans, split_sentences
+from ..text import contains, sentence_spans, split_sentences
 from .base import QA, QARequest, Reject
 
 # passage length bounds in characters, per language
@@ -78,18 +78,39 @@ class ExtractiveGenerator:
                 scored.append((len(kws), start, end, kws))
         if not scored:
             return Reject(doc.id, "no keywords", "no passage with three distinct keywords")
-        _, start, end, kws = max(scored, key=lambda t: (t[0], -t[1]))
-        # cues: words (not numbers), preferring those that occur only in this passage
-        words = [k for k in kws if not k[0].isdigit()]
-        cues = sorted(words, key=lambda k: doc.text.count(k) > 1)[:2]
-        if len(cues) < 2:
+        choice = _discriminating_cues(scored, doc, req.context, lang)
+        if choice is None:
             return Reject(doc.id, "no keywords", "fewer than two word keywords in the passage")
+        start, end, kws, cues = choice
         rest = [k for k in kws if k not in cues][:3]
         tpl = load_template(lang, "extractive")
         question = rng.choice(tpl["questions"]).format(cue1=cues[0], cue2=cues[1])
         keywords = _join(rest, tpl["joiner"], tpl["last_joiner"])
         answer = tpl["answer"].format(cue1=cues[0], cue2=cues[1], keywords=keywords)
-        return QA(question=question, quote=doc.text[start:end], answer=answer, doc_id=doc.id)
+        return QA(question=question, quote=doc.text[start:end], answer=answer, doc_id=doc.id, cues=tuple(cues))
+
+
+def _discriminating_cues(scored: list, doc, context, lang: str):
+    """The passage and cue pair that the fewest other documents of the context also hold
+    (then: cues that occur once in the document, more keywords, earlier passage)."""
+    others = [text for doc_id, text in context if doc_id != doc.id]
+    holders: dict[str, frozenset[int]] = {}
+
+    def held(word: str) -> frozenset[int]:
+        if word not in holders:
+            holders[word] = frozenset(i for i, t in enumerate(others) if contains(t, word, lang))
+        return holders[word]
+
+    best = None
+    for n_kws, start, end, kws in scored:
+        words = [k for k in kws if not k[0].isdigit()]
+        for i, a in enumerate(words):
+            for j in range(i + 1, len(words)):
+                b = words[j]
+                rank = (len(held(a) & held(b)), (doc.text.count(a) > 1) + (doc.text.count(b) > 1), -n_kws, start, i, j)
+                if best is None or rank < best[0]:
+                    best = (rank, (start, end, kws, [a, b]))
+    return best[1] if best else None
 
 
 def _join(words: list[str], joiner: str, last: str) -> str:

@@ -14,6 +14,7 @@ from ..prompts import load_qa_prompt
 from .base import QA, QARequest, Reject
 from .parse import FormatError, parse_qa_reply
 from .quotes import DEFAULT_THRESHOLD, QuoteMiss, locate_quote
+from ..text import contains, fold
 
 
 class LLMQAWriter:
@@ -94,7 +95,13 @@ class LLMQAWriter:
             self.stats.quotes["rejected"] += 1
             return self.reject(req, match.reason, match.detail)
         self.stats.quotes[match.method] += 1
-        return QA(parsed.question, match.text, parsed.answer, req.doc.id, self.name)
+        folded = fold(match.text, req.lang)
+        cues = tuple(c for c in parsed.cues if contains(folded, c, req.lang))[:4]
+        if len(cues) < 2:
+            return self.reject(req, "cues_not_in_quote", f"cues {list(parsed.cues)} do not occur in the quote")
+        if len(cues) < len(parsed.cues):
+            self.stats.cues_repaired += 1  # cues not in the quote dropped; enough remain
+        return QA(parsed.question, match.text, parsed.answer, req.doc.id, self.name, cues)
 
     def reject(self, req: QARequest, reason: str, detail: str) -> Reject:
         self.stats.rejects[reason] += 1

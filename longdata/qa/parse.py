@@ -11,11 +11,13 @@ import re
 from dataclasses import dataclass
 
 FIELDS = ("question", "quote", "answer")
+CUES = "cues"  # 2-4 terms of the quote that single out its passage: a list, or a comma-separated string
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S | re.I)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
-_TAG = re.compile(r"<(question|quote|answer)>(.*?)</\1>", re.S | re.I)
-_LABEL = re.compile(r"^[ \t]*[*#]*[ \t]*(question|quote|answer)[ \t]*[*]*[ \t]*[:：]", re.M | re.I)
+_TAG = re.compile(r"<(question|quote|answer|cues)>(.*?)</\1>", re.S | re.I)
+_LABEL = re.compile(r"^[ \t]*[*#]*[ \t]*(question|quote|answer|cues)[ \t]*[*]*[ \t]*[:：]", re.M | re.I)
+_CUE_SPLIT = re.compile(r"[,，、;；\n]+")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class ParsedQA:
     question: str
     quote: str
     answer: str
+    cues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,24 @@ def parse_qa_reply(text: str | None) -> ParsedQA | FormatError:
     obj = _json_object(body)
     fields = {str(k).strip().lower(): v for k, v in obj.items()} if obj is not None else _tagged(body)
     missing = [f for f in FIELDS if not isinstance(fields.get(f), str) or not fields[f].strip()]
+    cues = _cues(fields.get(CUES))
+    if len(cues) < 2 and not missing:
+        missing = [CUES]
     if missing:
         what = "no JSON object" if obj is None and not fields else f"missing or empty fields: {', '.join(missing)}"
         return FormatError(what, near_miss=obj is not None or bool(fields) or "{" in body)
-    return ParsedQA(*(fields[f].strip() for f in FIELDS))
+    return ParsedQA(*(fields[f].strip() for f in FIELDS), cues=cues)
+
+
+def _cues(value) -> tuple[str, ...]:
+    """Distinct non-empty cue strings, in order, from a list or a comma-separated string."""
+    items = value if isinstance(value, list) else _CUE_SPLIT.split(value) if isinstance(value, str) else []
+    out: list[str] = []
+    for item in items:
+        cue = str(item).strip().strip("\"'“”「」")
+        if cue and cue not in out:
+            out.append(cue)
+    return tuple(out)
 
 
 def _json_object(body: str) -> dict | None:

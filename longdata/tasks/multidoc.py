@@ -7,12 +7,15 @@ from typing import Iterable, Iterator, Sequence
 import datasets
 
 from ..config import TaskConfig, option
+from ..chunking import chunk
 from ..counts import Counts
 from ..data import demo_corpus
 from ..documents import Document, RejectLog
 from ..prompts import load_template, prompt_hashes
 from ..qa.base import QA, QARequest, Reject
+from ..retrieval import bm25_rank, terms
 from ..seeding import rng_for, stable_hash
+from ..text import contains, fold
 from ..tokens import get_counter
 from .base import Result, Task
 
@@ -30,6 +33,8 @@ FEATURES = datasets.Features({
     "effective_ratio": datasets.Value("float32"),
     "source_ids": datasets.List(datasets.Value("string")),
     "generator": datasets.Value("string"),
+    "cues": datasets.List(datasets.List(datasets.Value("string"))),
+    "gold_ranks": datasets.List(datasets.Value("int32")),
 })
 
 
@@ -40,6 +45,8 @@ class MultidocConfig(TaskConfig):
     group_size: int = option(100, "documents per group that a sample's context is drawn from")
     turns: int = option(5, "QA turns per sample")
     unanswerable_ratio: float = option(0.1, "share of turns whose gold document is left out of the context")
+    shuffle_buffer: int = option(1000, "documents in a seeded shuffle buffer before grouping, so that groups "
+                                       "mix the input (0 or 1: input order)")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -72,18 +79,20 @@ class Group:
 
 
 def usable_documents(docs: Iterable[Document], settings: MultidocConfig, rejects: RejectLog) -> Iterator[Document]:
-    """Drop documents of another language, too short, or longer than any sample allows,
-    before any tokenization (a 20 MB record is rejected by its length alone)."""
+    """Drop documents of another language, too short, or longer than a group of passages,
+    before any tokenization (a 20 MB record is rejected by its length alone). Documents
+    longer than one sample allows are cut into passages later (`prepare_group`)."""
     min_chars = MIN_CHARS[settings.lang]
-    max_chars = settings.max_doc_tokens * 8  # no tokenizer packs more than ~8 characters per token here
+    # no tokenizer packs more than ~8 characters per token here
+    max_chars = settings.max_doc_tokens * 8 * settings.group_size
     for doc in docs:
         if doc.lang != settings.lang:
             rejects.add_doc(doc, f"language: detected {doc.lang}, building {settings.lang}")
         elif len(doc.text) < min_chars:
             rejects.add_doc(doc, f"too short: {len(doc.text)} characters < {min_chars}")
         elif len(doc.text) > max_chars:
-            rejects.add_doc(doc, f"too long: {len(doc.text)} characters; a document may use at most "
-                            f"{settings.max_doc_tokens} tokens at --max-tokens {settings.max_tokens}")
+            rejects.add_doc(doc, f"too long: {len(doc.text)} characters, more than --group-size "
+                            f"{settings.group_size} passages of {settings.max_doc_tokens} tokens")
         else:
             yield doc
 
@@ -133,46 +142,93 @@ def plan_group(group: Group, settings: MultidocConfig) -> list[SamplePlan]:
     return plans
 
 
-def qa_requests(plans: Sequence[SamplePlan], settings: MultidocConfig) -> list[QARequest]:
-    return [QARequest(doc, f"{settings.seed}:{doc.id}", settings.lang) for p in plans for doc in p.gold]
+def shuffled(items: Iterable, size: int, rng) -> Iterator:
+    """A seeded shuffle buffer of `size` items: bounded memory, the same order for the same
+    input and seed."""
+    if size <= 1:
+        yield from items
+        return
+    buf: list = []
+    for item in items:
+        if len(buf) < size:
+            buf.append(item)
+            continue
+        i = rng.randrange(size)
+        yield buf[i]
+        buf[i] = item
+    rng.shuffle(buf)
+    yield from buf
+
+
+def qa_requests(plans: Sequence[SamplePlan], settings: MultidocConfig,
+                context: Sequence[Document] = ()) -> list[QARequest]:
+    """One request per gold document; `context` (the group) lets the writer pick cues that
+    few other documents hold."""
+    folded = tuple((d.id, fold(d.text, settings.lang)) for d in context)
+    return [QARequest(doc, f"{settings.seed}:{doc.id}", settings.lang, folded) for p in plans for doc in p.gold]
 
 
 @dataclass
 class PreparedGroup:
-    """A group after tokenization: usable documents, their token counts, and the sample plans."""
+    """A group after tokenization: usable documents (over-long ones cut into passages),
+    their token counts, and the sample plans."""
 
     group: Group
     doc_tokens: dict[str, int]
     plans: list[SamplePlan]
-    too_long: list[tuple[Document, int]]
+    counts: Counts
+    rejects: list[tuple[Document, str]]
+
+
+def passages(doc: Document, settings: MultidocConfig, counter) -> list[Document]:
+    """An over-long document as passages of at most `max_doc_tokens` at paragraph (then
+    sentence) boundaries, each a document `<id>#<k>` of the same source."""
+    parts = [body.strip() for body, _ in chunk(doc.text, doc.lang, settings.max_doc_tokens, counter)]
+    return [Document(f"{doc.id}#{k}", body, doc.lang, doc.source, doc.meta) for k, body in enumerate(p for p in parts if p)]
 
 
 def prepare_group(group: Group, settings: MultidocConfig) -> PreparedGroup:
-    """Tokenize every document of the group once and plan its samples from the usable ones,
-    so no QA is ever asked for a document that cannot fit."""
+    """Tokenize every document of the group once, cut over-long ones into passages, and
+    plan samples from the usable documents, so no QA is asked for one that cannot fit."""
     counter = get_counter(settings.tokenizer)
-    counts = counter.count_batch([d.text for d in group.docs])
-    too_long = [(d, n) for d, n in zip(group.docs, counts) if n > settings.max_doc_tokens]
-    usable = Group(group.index, tuple(d for d, n in zip(group.docs, counts) if n <= settings.max_doc_tokens))
-    doc_tokens = {d.id: n for d, n in zip(group.docs, counts)}
-    plans = plan_group(usable, settings) if len(usable.docs) >= settings.min_docs else []
-    return PreparedGroup(usable, doc_tokens, plans, too_long)
+    sizes = counter.count_batch([d.text for d in group.docs])
+    usable, doc_tokens, counts, rejects = [], {}, Counts(), []
+    for doc, n in zip(group.docs, sizes):
+        if n <= settings.max_doc_tokens:
+            usable.append(doc)
+            doc_tokens[doc.id] = n
+            continue
+        parts = passages(doc, settings, counter)
+        part_sizes = counter.count_batch([p.text for p in parts])
+        if len(parts) > settings.group_size or max(part_sizes) > settings.max_doc_tokens:
+            rejects.append((doc, f"too long: {n} tokens, more than --group-size {settings.group_size} passages "
+                                 f"of {settings.max_doc_tokens} tokens"))
+            continue
+        counts.add("documents", "split into passages").add("documents", "passages from split documents", len(parts))
+        usable.extend(parts)
+        doc_tokens.update((p.id, k) for p, k in zip(parts, part_sizes))
+    kept = Group(group.index, tuple(usable))
+    plans = plan_group(kept, settings) if len(kept.docs) >= settings.min_docs else []
+    return PreparedGroup(kept, doc_tokens, plans, counts, rejects)
 
 
 def assemble_group(prep: PreparedGroup, answers: dict[str, QA | Reject], settings: MultidocConfig) -> Result:
     """Pure function of its inputs: turns one group's plans and QAs into finished samples."""
     builder = _SampleBuilder(settings, get_counter(settings.tokenizer), prep.doc_tokens, len(prep.group.docs))
     qas = {r.doc.id: answers[r.key] for r in qa_requests(prep.plans, settings)}
-    counts = Counts()
+    counts = Counts() + prep.counts
     samples = [s for s in (builder.build(plan, qas, list(prep.group.docs), counts) for plan in prep.plans)
                if s is not None]
-    rejects = [(doc, f"too long: {n} tokens > {settings.max_doc_tokens} per document at --max-tokens "
-                     f"{settings.max_tokens} and --turns {settings.turns}") for doc, n in prep.too_long]
-    return Result(samples, counts, rejects)
+    return Result(samples, counts, prep.rejects)
 
 
 class _SampleBuilder:
-    """Lays out one sample: numbered documents, questions after them, quoting answers."""
+    """Lays out one sample: numbered documents, questions after them, quoting answers.
+
+    Every question must single out its gold document: no other document of the context
+    holds its quote or all of its cues, and no document at all does for an
+    "unanswerable" turn. Distractors that would break this are dropped; a turn whose
+    conflict is another turn's gold document is dropped (counted by reason)."""
 
     def __init__(self, settings: MultidocConfig, counter, doc_tokens: dict[str, int], max_docs: int):
         self.s = settings
@@ -181,6 +237,18 @@ class _SampleBuilder:
         self.tpl = load_template(settings.lang, "multidoc")
         # upper bound of a document's block overhead: its header with the most digits, plus separators
         self.block_overhead = counter.count(self.tpl["doc_header"].format(n=max_docs + 1)) + 3
+        self._folded: dict[str, str] = {}
+        self._terms: dict[str, object] = {}
+
+    def folded(self, doc: Document) -> str:
+        if doc.id not in self._folded:
+            self._folded[doc.id] = fold(doc.text, self.s.lang)
+        return self._folded[doc.id]
+
+    def holds(self, doc: Document, qa: QA) -> bool:
+        """Whether `doc` would answer `qa`: it holds the quote, or every cue."""
+        folded = self.folded(doc)
+        return qa.quote in doc.text or bool(qa.cues) and all(contains(folded, c, self.s.lang) for c in qa.cues)
 
     def build(self, plan: SamplePlan, qas: dict[str, QA | Reject], usable: list[Document],
               stats: Counts) -> dict | None:
@@ -197,13 +265,12 @@ class _SampleBuilder:
             stats.add("qa_rejects", "sample without an answerable turn")
             return None
         gold_ids = {d.id for d in plan.gold}
-        quotes = [qa.quote for _, qa, _ in turns]
         distractors = []
         for d in usable:
             if d.id in gold_ids:
                 continue
-            if any(q in d.text for q in quotes):  # would make the cited document ambiguous
-                stats.add("drops", "distractor holding a quote")
+            if any(self.holds(d, qa) for _, qa, _ in turns):  # would make the cited document ambiguous
+                stats.add("drops", "distractor holding a quote or all cues of a question")
                 continue
             distractors.append(d)
         rng.shuffle(distractors)
@@ -232,17 +299,20 @@ class _SampleBuilder:
             return None
         return self._record(plan, turns, context, messages, num_tokens, stats)
 
-    @staticmethod
-    def _unambiguous(turns: list, stats: Counts) -> list:
-        """Drop a turn whose quote also stands in another gold document of the context:
-        the cited document would be ambiguous, or an 'unanswerable' turn answerable."""
+    def _unambiguous(self, turns: list, stats: Counts) -> list:
+        """Drop a turn that another gold document of the context would answer too (its quote
+        or all its cues are there): the cited document would be ambiguous, or an
+        'unanswerable' turn answerable."""
         in_context = [d for d, _, u in turns if not u]
         kept = []
         for doc, qa, unans in turns:
-            if any(qa.quote in d.text for d in in_context if d.id != doc.id):
-                stats.add("qa_rejects", "quote shared with another gold document")
-            else:
+            other = next((d for d in in_context if d.id != doc.id and self.holds(d, qa)), None)
+            if other is None:
                 kept.append((doc, qa, unans))
+            elif unans:
+                stats.add("qa_rejects", "unanswerable turn answered by another gold document")
+            else:
+                stats.add("qa_rejects", "quote or cues shared with another gold document")
         return kept
 
     def _cost(self, doc: Document) -> int:
@@ -265,6 +335,12 @@ class _SampleBuilder:
         rest = iter(distractors)
         return [d if d is not None else next(rest) for d in context]
 
+    def _marks(self, quote: str) -> tuple[str, str]:
+        """The first quotation marks of the template that the quote itself does not contain,
+        so a reader (or a regex) sees exactly where the quote ends."""
+        pairs = self.tpl["quote_marks"]
+        return next(((o, c) for o, c in pairs if o not in quote and c not in quote), tuple(pairs[-1]))
+
     def _messages(self, turns, context: list[Document], placeholder: bool = False) -> list[dict]:
         tpl = self.tpl
         number = {d.id: i + 1 for i, d in enumerate(context)}
@@ -277,7 +353,8 @@ class _SampleBuilder:
                 answer = tpl["unanswerable"]
             else:
                 n = len(number) + 999 if placeholder else number[doc.id]
-                answer = tpl["quoted_answer"].format(n=n, quote=qa.quote, answer=qa.answer)
+                opening, closing = self._marks(qa.quote)
+                answer = tpl["quoted_answer"].format(n=n, open=opening, quote=qa.quote, close=closing, answer=qa.answer)
             messages += [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
         return messages
 
@@ -302,7 +379,17 @@ class _SampleBuilder:
             "effective_ratio": quote_tokens / answer_tokens if answer_tokens else 0.0,
             "source_ids": [d.id for d in context],
             "generator": next(qa.generator for _, qa, u in turns if not u),
+            "cues": [list(qa.cues) for _, qa, _ in turns],
+            "gold_ranks": [0 if u else self._rank(qa, d, context) for d, qa, u in turns],
         }
+
+    def _rank(self, qa: QA, gold: Document, context: list[Document]) -> int:
+        """BM25 rank of the gold document among the context's documents for the question."""
+        for d in context:
+            if d.id not in self._terms:
+                self._terms[d.id] = terms(d.text, self.s.lang)
+        index = next(i for i, d in enumerate(context) if d.id == gold.id)
+        return bm25_rank(terms(qa.question, self.s.lang), [self._terms[d.id] for d in context], index)
 
 
 class MultidocTask(Task):
@@ -312,19 +399,21 @@ class MultidocTask(Task):
     Config = MultidocConfig
     features = FEATURES
     description = "W-shaped multi-document QA whose answers quote the gold document's original text first."
-    stats_columns = ("lang", "generator", "num_tokens", "num_docs", "gold_docs", "gold_positions", "effective_ratio")
+    stats_columns = ("lang", "generator", "num_tokens", "num_docs", "gold_docs", "gold_positions", "effective_ratio",
+                     "gold_ranks")
 
     def demo_corpus(self, lang: str):
         return [demo_corpus(lang)]
 
     def units(self, docs: Iterable[Document], cfg: MultidocConfig, rejects: RejectLog) -> Iterator[Group]:
-        return groups(usable_documents(docs, cfg, rejects), cfg)
+        mixed = shuffled(usable_documents(docs, cfg, rejects), cfg.shuffle_buffer, rng_for(cfg.seed, "shuffle"))
+        return groups(mixed, cfg)
 
     def prepare(self, unit: Group, cfg: MultidocConfig) -> PreparedGroup:
         return prepare_group(unit, cfg)
 
     def requests(self, prep: PreparedGroup, cfg: MultidocConfig, answers: dict) -> list[QARequest]:
-        return qa_requests(prep.plans, cfg)
+        return qa_requests(prep.plans, cfg, prep.group.docs)
 
     def assemble(self, prep: PreparedGroup, answers: dict, cfg: MultidocConfig) -> Result:
         return assemble_group(prep, answers, cfg)

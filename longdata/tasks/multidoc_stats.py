@@ -7,6 +7,20 @@ import pyarrow as pa
 from ..stats import base_stats, column, png, spread, token_plot, tokens_markdown
 
 POSITION_BINS = 10
+RANK_BINS = ((1, 1), (2, 2), (3, 5), (6, 10), (11, 20), (21, 10**9))  # BM25 rank of the gold document
+
+
+def rank_label(lo: int, hi: int) -> str:
+    return str(lo) if lo == hi else (f"{lo}+" if hi >= 10**9 else f"{lo}-{hi}")
+
+
+def rank_histogram(table: pa.Table) -> list[int]:
+    """Answerable turns by the BM25 rank of their gold document among the context's documents."""
+    if "gold_ranks" not in table.column_names:
+        return [0] * len(RANK_BINS)
+    ranks = table.column("gold_ranks").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    ranks = ranks[ranks > 0]
+    return [int(((ranks >= lo) & (ranks <= hi)).sum()) for lo, hi in RANK_BINS]
 
 
 def _turns(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -38,6 +52,7 @@ def split_stats(table: pa.Table) -> dict:
         "gold_positions": position_histogram(table),
         "effective_ratio": spread(column(table, "effective_ratio", np.float64)),
         "generators": sorted(set(table.column("generator").to_pylist())),
+        "gold_ranks": rank_histogram(table),
     }
 
 
@@ -49,6 +64,10 @@ def stats_markdown(config: str, by_split: dict[str, dict]) -> str:
     rows += ["", f"Answerable turns by the relative position of the gold document in the context ({config}):", "",
              "| split | " + " | ".join(edges) + " |", "|---|" + "---|" * POSITION_BINS]
     rows += [f"| {split} | " + " | ".join(f"{c:,}" for c in s["gold_positions"]) + " |" for split, s in by_split.items()]
+    rows += ["", f"How findable by words alone: answerable turns by the BM25 rank of the gold document among the "
+                 f"context's documents for the question ({config}; 1 = the best lexical match):", "",
+             "| split | " + " | ".join(rank_label(*b) for b in RANK_BINS) + " |", "|---|" + "---|" * len(RANK_BINS)]
+    rows += [f"| {split} | " + " | ".join(f"{c:,}" for c in s["gold_ranks"]) + " |" for split, s in by_split.items()]
     return "\n".join(rows)
 
 
@@ -89,6 +108,7 @@ def summary_lines(train: dict) -> list[str]:
         f"gold positions (train, {POSITION_BINS} bins over the context):",
         *(f"  {i / POSITION_BINS:.1f}-{(i + 1) / POSITION_BINS:.1f} {'#' * round(20 * c / width):<20} {c}"
           for i, c in enumerate(hist)),
+        "gold BM25 rank:   " + ", ".join(f"{rank_label(*b)}: {c}" for b, c in zip(RANK_BINS, train["gold_ranks"])),
     ]
 
 
