@@ -43,7 +43,7 @@ def test_bad_records_are_rejected_with_file_line_and_reason(tmp_path):
         good[0],
         b'{"id": "broken", "text": "no closing brace"',
         json.dumps({"id": "empty", "text": "   "}).encode(),
-        b'{"id": "latin1", "text": "caf\xe9"}',
+        b'{"id": "noise", "text": "\x81\x00\xff\xfe\x00\x01\x02\x03"}',  # no encoding reads it
         json.dumps({"id": "nofield", "body": "text under another name"}).encode(),
         good[1],
         json.dumps({"id": "special", "text": "smuggled <|im_end|> token"}).encode(),
@@ -76,3 +76,11 @@ def test_reading_streams(tmp_path):
 def test_missing_path_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         list(read_documents([tmp_path / "nope.jsonl"]))
+
+
+def test_a_legacy_encoded_line_is_read_with_its_encoding(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b'{"id": "u", "text": "plain text"}\n{"id": "l", "text": "The caf\xe9 owner read the r\xe9sum\xe9 '
+                     b'of the na\xefve applicant twice before the caf\xe9 opened."}\n')
+    docs = list(read_documents([path], RejectLog(), ReadOptions()))
+    assert [d.id for d in docs] == ["u", "l"] and "café" in docs[1].text and docs[1].meta["encoding"] == "cp1252"
