@@ -53,9 +53,10 @@ def main() -> None:
         t1, m1 = build(one, tmp / "a", 1)
         t8, m8 = build(eight, tmp / "b", 1)
         t8p, _ = build(eight, tmp / "c", 2)
+        size1, size8 = one.stat().st_size / 1e6, eight.stat().st_size / 1e6
     print(f"\n$ python bench/scale.py {shlex.join(sys.argv[1:])}")
-    print(f"1x ({one.stat().st_size / 1e6:.1f} MB): {t1:.1f}s, peak RSS {m1:.0f} MB")
-    print(f"8x ({eight.stat().st_size / 1e6:.1f} MB): {t8:.1f}s, peak RSS so far {m8:.0f} MB (the largest of all runs)")
+    print(f"1x ({size1:.1f} MB): {t1:.1f}s, peak RSS {m1:.0f} MB")
+    print(f"8x ({size8:.1f} MB): {t8:.1f}s, peak RSS so far {m8:.0f} MB (the largest of all runs)")
     print(f"memory 8x / 1x: {m8 / m1:.2f} (target <= 1.2)")
     print(f"8x --num-proc 2: {t8p:.1f}s, speed-up {t8 / t8p:.2f}x (target >= 1.7)")
 

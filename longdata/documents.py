@@ -95,6 +95,7 @@ class ReadOptions:
     # which documents to yield at all (e.g. one split's), decided before the costly
     # language detection; the document it sees has no `lang` yet
     keep: Callable[[Document], bool] | None = field(default=None, compare=False)
+    empty_reason: str = "empty text"  # what an empty text field means (papers: "no body")
 
 
 def stable_id(text: str) -> str:
@@ -117,7 +118,7 @@ def _make_doc(rec: dict, opts: ReadOptions, source: str, line: int, rejects: Rej
     # NFC, as Qwen's tokenizer normalises before encoding: token counts then match it exactly
     text = unicodedata.normalize("NFC", normalize_newlines(text)).strip()
     if not text:
-        rejects.add(source, line, "empty text", record=True)
+        rejects.add(source, line, opts.empty_reason, record=True)
         return None
     if any(s in text for s in SPECIAL_TOKEN_STRINGS):
         rejects.add(source, line, "contains a chat special token such as <|im_end|>", record=True)

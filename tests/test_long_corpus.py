@@ -66,7 +66,8 @@ def test_every_demo_dataset_builds_offline_and_loads(tmp_path):
     for lang in ("zh", "en"):
         run_generate("--dataset", "all", "--lang", lang, "--max-tokens", "8192", "--out", str(tmp_path), cwd=tmp_path)
     folders = sorted(p for p in tmp_path.iterdir() if (p / "README.md").is_file())
-    assert [p.name for p in folders] == ["book-summary", "longdata-corpus", "multidoc-paraphrase"]
+    assert [p.name for p in folders] == ["book-summary", "longdata-corpus", "multidoc-paraphrase", "paper-qa",
+                                         "paper-summary"]
     for folder in folders:
         card = DatasetCard.load(folder / "README.md")
         assert card.data.license == "other" and "$" not in card.text

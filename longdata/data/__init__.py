@@ -23,3 +23,8 @@ def demo_books(lang: str) -> Path:
 def demo_summaries(lang: str) -> Path:
     """The demo books' summaries (whole book and per chapter), written with them."""
     return DEMO_DIR / "summaries" / f"{lang}.jsonl"
+
+
+def demo_papers(lang: str) -> Path:
+    """Papers written by the team (title, abstract, keywords, sections, references)."""
+    return DEMO_DIR / "papers" / f"{lang}.jsonl"

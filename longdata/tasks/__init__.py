@@ -5,8 +5,10 @@ from .base import Result, Task
 from .book_summary import BookSummaryTask
 from .long_corpus import LongCorpusTask
 from .multidoc import MultidocTask
+from .paper_qa import PaperQATask
+from .paper_summary import PaperSummaryTask
 
-TASKS: dict[str, Task] = {t.name: t for t in (MultidocTask(), BookSummaryTask(), LongCorpusTask())}
+TASKS: dict[str, Task] = {t.name: t for t in (MultidocTask(), BookSummaryTask(), LongCorpusTask(), PaperSummaryTask(), PaperQATask())}
 
 
 def get_task(name: str) -> Task:
