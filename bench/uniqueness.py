@@ -27,7 +27,8 @@ from longdata.text import contains, fold
 def documents(first_user: str, header: str) -> dict[int, str]:
     pattern = re.compile("^" + re.escape(header).replace(r"\{n\}", r"(\d+)") + "\n", re.M)
     heads = list(pattern.finditer(first_user))
-    return {int(m.group(1)): first_user[m.end():(heads[i + 1].start() if i + 1 < len(heads) else len(first_user))]
+    end = first_user.rindex("\n\n")  # the question follows the last document
+    return {int(m.group(1)): first_user[m.end():(heads[i + 1].start() if i + 1 < len(heads) else end)]
             for i, m in enumerate(heads)}
 
 

@@ -52,6 +52,8 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
 
     TASK: ClassVar[Task]
     BUDGETS_K: ClassVar[tuple[int, ...]] = (8, 16, 32)
+    # a multidoc row is ~100 KB at 32k: flush the Arrow writer every 32 rows, not 1000
+    DEFAULT_WRITER_BATCH_SIZE = 32
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

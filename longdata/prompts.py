@@ -25,6 +25,13 @@ def load_template(lang: str, name: str) -> dict:
 PROMPT_LANGS = ("en", "zh")
 
 
+def quote_marks(template: dict, quote: str) -> tuple[str, str]:
+    """The first quotation marks of a template's `quote_marks` that the quote itself does
+    not contain, so a reader (or a regex) sees exactly where the quote ends."""
+    pairs = template["quote_marks"]
+    return next(((o, c) for o, c in pairs if o not in quote and c not in quote), tuple(pairs[-1]))
+
+
 @dataclass(frozen=True)
 class QAPrompt:
     """The three templates of one language: system, user (holds the document), repair."""

@@ -59,7 +59,7 @@ def write_split(dataset: datasets.Dataset, config_dir: Path, split: str, *,
     """`<config_dir>/<split>-0000i-of-0000N.parquet` with N = ceil(size / max_shard_bytes) and
     rows split evenly, as `push_to_hub` shards (shard size is a target; row group size is the
     hard bound). The Arrow schema carries the `datasets` features, so types load exactly."""
-    table = dataset.with_format("arrow")[:].cast(dataset.features.arrow_schema)
+    table = dataset.data.table.cast(dataset.features.arrow_schema)  # memory-mapped, not read into memory
     count = max(1, math.ceil(table.nbytes / max_shard_bytes))
     bounds = [round(i * table.num_rows / count) for i in range(count + 1)]
     paths = []

@@ -11,6 +11,7 @@ from typing import Sequence
 K1, B = 1.5, 0.75
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
 _WORD = re.compile(r"[^\W_]+")
+_LATIN = re.compile(r"[a-z0-9]+")
 
 
 def terms(text: str, lang: str) -> Counter:
@@ -20,8 +21,8 @@ def terms(text: str, lang: str) -> Counter:
         return Counter(_WORD.findall(text.lower()))
     out: Counter = Counter()
     for run in _HAN.findall(text):
-        out.update(run[i:i + 2] for i in range(max(1, len(run) - 1)))
-    out.update(w for w in _WORD.findall(text.lower()) if not _HAN.match(w))
+        out.update(map(str.__add__, run, run[1:]) if len(run) > 1 else (run,))  # bigrams, built in C
+    out.update(_LATIN.findall(text.lower()))
     return out
 
 

@@ -92,7 +92,7 @@ def test_a_book_without_headings_or_summaries_is_a_named_reject_not_a_crash(tmp_
     prose = "\n\n".join(f"Paragraph {i} tells how the river rose near the mill in spring {1800 + i}." * 6
                         for i in range(300))
     (folder / "plain.txt").write_text(prose, encoding="utf-8")
-    titled = "\n\n".join(f"CHAPTER {i}. The Miller Counts the Sacks of Year {1800 + i}\n\n" + f"The sacks were counted. " * 80
+    titled = "\n\n".join(f"CHAPTER {i}. The Miller Counts the Sacks of Year {1800 + i}\n\n" + "The sacks were counted. " * 80
                          for i in range(1, 9))
     (folder / "titled.txt").write_text(titled, encoding="utf-8")
     out = tmp_path / "out"

@@ -42,10 +42,6 @@ class LLMOptions:
     def uses_llm(self) -> bool:
         return self.generator == "openai"
 
-    @property
-    def params(self) -> dict:
-        return {"temperature": self.llm_temperature, "max_tokens": self.llm_max_tokens}
-
     def client(self, out: Path) -> ChatClient:
         """The one chat client of a run (every task shares its cache)."""
         return ChatClient(self.llm_model or "", base_url=self.llm_base_url, api_key_env=self.llm_api_key_env,

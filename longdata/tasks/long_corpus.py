@@ -17,7 +17,6 @@ import datasets
 from ..chunking import chunk
 from ..clean.normalize import clean_text
 from ..config import TaskConfig, option
-from ..counts import Counts
 from ..data import demo_books
 from ..documents import Document, RejectLog
 from ..seeding import stable_hash

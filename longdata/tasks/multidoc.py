@@ -11,7 +11,7 @@ from ..chunking import chunk
 from ..counts import Counts
 from ..data import demo_corpus
 from ..documents import Document, RejectLog
-from ..prompts import load_template, prompt_hashes
+from ..prompts import load_template, prompt_hashes, quote_marks
 from ..qa.base import QA, QARequest, Reject
 from ..retrieval import bm25_rank, terms
 from ..seeding import rng_for, stable_hash
@@ -335,12 +335,6 @@ class _SampleBuilder:
         rest = iter(distractors)
         return [d if d is not None else next(rest) for d in context]
 
-    def _marks(self, quote: str) -> tuple[str, str]:
-        """The first quotation marks of the template that the quote itself does not contain,
-        so a reader (or a regex) sees exactly where the quote ends."""
-        pairs = self.tpl["quote_marks"]
-        return next(((o, c) for o, c in pairs if o not in quote and c not in quote), tuple(pairs[-1]))
-
     def _messages(self, turns, context: list[Document], placeholder: bool = False) -> list[dict]:
         tpl = self.tpl
         number = {d.id: i + 1 for i, d in enumerate(context)}
@@ -353,7 +347,7 @@ class _SampleBuilder:
                 answer = tpl["unanswerable"]
             else:
                 n = len(number) + 999 if placeholder else number[doc.id]
-                opening, closing = self._marks(qa.quote)
+                opening, closing = quote_marks(tpl, qa.quote)
                 answer = tpl["quoted_answer"].format(n=n, open=opening, quote=qa.quote, close=closing, answer=qa.answer)
             messages += [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
         return messages

@@ -17,7 +17,7 @@ from ..config import option
 from ..counts import Counts
 from ..documents import Document
 from ..papers import Paper, sections
-from ..prompts import load_template
+from ..prompts import load_template, quote_marks
 from ..qa.base import QA, QARequest, Reject
 from ..seeding import rng_for, stable_hash
 from ..text import word_count
@@ -89,11 +89,6 @@ def choose_passages(paper: Paper, context: str, body: str, cfg: PaperQAConfig) -
     return out
 
 
-def _marks(quote: str, tpl: dict) -> tuple[str, str]:
-    return next(((o, c) for o, c in tpl["quote_marks"] if o not in quote and c not in quote),
-                tuple(tpl["quote_marks"][-1]))
-
-
 class PaperQATask(PaperTask):
     """Papers -> several quoting QA turns over the whole paper."""
 
@@ -158,7 +153,7 @@ class PaperQATask(PaperTask):
             question = tpl["question_prefix"] + qa.question
             user = (f"{tpl['qa_instruction'].format(title=prep.paper.title)}\n\n{prep.context}\n\n{question}"
                     if i == 0 else question)
-            opening, closing = _marks(qa.quote, tpl)
+            opening, closing = quote_marks(tpl, qa.quote)
             answer = tpl["quoted_answer"].format(open=opening, quote=qa.quote, close=closing, answer=qa.answer)
             messages += [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
         return messages
