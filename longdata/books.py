@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Iterable, Iterator
 
-from .documents import Document
+from .documents import Document, split_source
 
 _ZH_NUM = "一二三四五六七八九十百千零〇两"
 ZH_HEADING = re.compile(rf"^(第[{_ZH_NUM}\d]+[回章节卷]|楔子|序章|序幕|引子|尾声)(?:[\s　:：、.]+(.*))?$")
@@ -118,7 +118,7 @@ def book_key(doc: Document) -> str:
     """The book a document belongs to: its `book` field, else its file (without `.chapters`)."""
     if "book" in doc.meta:
         return str(doc.meta["book"])
-    file = doc.source.rpartition(":")[0] if doc.source.rpartition(":")[2].isdigit() else doc.source
+    file = split_source(doc.source)[0]
     name = PurePosixPath(file).name
     for suffix in (".jsonl.gz", ".jsonl", ".parquet", ".txt"):
         if name.endswith(suffix):
@@ -163,7 +163,7 @@ def _from_chapter_records(docs: list[Document]) -> Book:
         title = found[1] if found else heading
         number = int(d.meta["chapter"]) if str(d.meta.get("chapter", "")).isdigit() else i + 1
         chapters.append(Chapter(number, heading, title, d.text))
-    return Book(book_key(docs[0]), lang, docs[0].source.rpartition(":")[0] or docs[0].source, tuple(chapters),
+    return Book(book_key(docs[0]), lang, split_source(docs[0].source)[0], tuple(chapters),
                 "chapter file")
 
 

@@ -65,11 +65,9 @@ class RejectLog:
             self._fh.flush()
 
     def add_doc(self, doc: "Document", reason: str) -> None:
-        """Reject a parsed document; its `source` is `file:line`."""
-        file, _, line = doc.source.rpartition(":")
-        if not line.isdigit():
-            file, line = doc.source, "0"
-        self.add(file, int(line), reason, doc.id)
+        """Reject a parsed document; its `source` is `file:line` (or a file)."""
+        file, line = split_source(doc.source)
+        self.add(file, line, reason, doc.id)
 
     @property
     def bad_share(self) -> float:
@@ -85,6 +83,13 @@ class RejectLog:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+
+
+def split_source(source: str) -> tuple[str, int]:
+    """(file, line) of a document's `source`: `file:line` for records, the file alone (line
+    0) for whole-file documents."""
+    file, _, line = source.rpartition(":")
+    return (file, int(line)) if line.isdigit() else (source, 0)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from ..chunking import chunk
 from ..clean.normalize import clean_text
 from ..config import TaskConfig, option
 from ..data import demo_books
-from ..documents import Document, RejectLog
+from ..documents import Document, RejectLog, split_source
 from ..seeding import stable_hash
 from ..text import word_count
 from ..tokens import get_counter
@@ -84,7 +84,7 @@ class LongCorpusTask(Task):
         words = [word_count(body, doc.lang) for body, _ in chunks]
         if sum(words) <= cfg.threshold():
             return Result([], counts, [(doc, f"too short: {sum(words)} words <= {cfg.threshold()} (--min-words)")])
-        file = doc.source.rpartition(":")[0] if doc.source.rpartition(":")[2].isdigit() else doc.source
+        file = split_source(doc.source)[0]
         samples = [{"id": stable_hash(doc.id, i)[:16], "text": body, "lang": doc.lang, "doc_id": doc.id, "chunk": i,
                     "num_chunks": len(chunks), "num_tokens": n, "num_words": w, "source": Path(file).name}
                    for i, ((body, n), w) in enumerate(zip(chunks, words))]

@@ -12,6 +12,7 @@ from ..counts import Counts
 from ..data import demo_corpus
 from ..documents import Document, RejectLog
 from ..prompts import load_template, prompt_hashes, quote_marks
+from ..qa import qa_writer
 from ..qa.base import QA, QARequest, Reject
 from ..retrieval import bm25_rank, terms
 from ..seeding import rng_for, stable_hash
@@ -413,13 +414,7 @@ class MultidocTask(Task):
         return assemble_group(prep, answers, cfg)
 
     def resolver(self, cfg: MultidocConfig, options, chat):
-        if chat is None:
-            from ..qa.extractive import ExtractiveGenerator
-
-            return ExtractiveGenerator()
-        from ..qa.llm_writer import LLMQAWriter
-
-        return LLMQAWriter(chat, temperature=options.llm_temperature, max_tokens=options.llm_max_tokens)
+        return qa_writer(options, chat)
 
     def prompt_hashes(self, lang: str) -> dict[str, str]:
         return prompt_hashes(lang, ("multidoc.json", "extractive.json", "qa.txt", "qa_system.txt", "qa_repair.txt"))

@@ -15,9 +15,10 @@ import datasets
 
 from ..config import option
 from ..counts import Counts
-from ..documents import Document
+from ..documents import Document, split_source
 from ..papers import Paper, sections
 from ..prompts import load_template, quote_marks
+from ..qa import qa_writer
 from ..qa.base import QA, QARequest, Reject
 from ..seeding import rng_for, stable_hash
 from ..text import word_count
@@ -143,7 +144,7 @@ class PaperQATask(PaperTask):
                   "paper_id": prep.paper.id, "passage_positions": [p for _, p in turns], "num_tokens": num_tokens,
                   "effective_ratio": quote_tokens / answer_tokens if answer_tokens else 0.0,
                   "generator": turns[0][0].generator,
-                  "source": Path(prep.paper.source.rpartition(":")[0] or prep.paper.source).name}
+                  "source": Path(split_source(prep.paper.source)[0]).name}
         return Result([sample], counts)
 
     @staticmethod
@@ -159,9 +160,7 @@ class PaperQATask(PaperTask):
         return messages
 
     def resolver(self, cfg: PaperQAConfig, options, chat):
-        from .multidoc import MultidocTask
-
-        return MultidocTask().resolver(cfg, options, chat)
+        return qa_writer(options, chat)
 
     def split_stats(self, table):
         import numpy as np

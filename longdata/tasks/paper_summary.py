@@ -16,7 +16,7 @@ import datasets
 from ..config import TaskConfig, option
 from ..counts import Counts
 from ..data import demo_papers
-from ..documents import Document, ReadOptions, RejectLog
+from ..documents import Document, ReadOptions, RejectLog, split_source
 from ..papers import Paper, from_document, sections
 from ..prompts import load_template, prompt_hashes
 from ..seeding import stable_hash
@@ -127,7 +127,7 @@ class PaperSummaryTask(PaperTask):
         counts.add("papers", "truncated at a section boundary" if truncated else "whole body")
         sample = {"id": stable_hash(cfg.seed, paper.id)[:16], "messages": messages, "lang": paper.lang,
                   "paper_id": paper.id, "title": paper.title, "num_tokens": num_tokens, "removed_sentences": removed,
-                  "truncated": truncated, "source": Path(paper.source.rpartition(":")[0] or paper.source).name}
+                  "truncated": truncated, "source": Path(split_source(paper.source)[0]).name}
         return Result([sample], counts)
 
     def assemble(self, prep: Result, answers: dict, cfg: PaperConfig) -> Result:
