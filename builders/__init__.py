@@ -2,10 +2,12 @@
 from .base import NotEnoughData, TaskBuilder
 from .book_summary import BookSummary
 from .longdata_corpus import LongdataCorpus
+from .mixture import Mixture
 from .multidoc_paraphrase import MultidocParaphrase
 from .paper_qa import PaperQA
 from .paper_summary import PaperSummary
 
-BUILDERS: dict[str, type[TaskBuilder]] = {b.NAME: b for b in (MultidocParaphrase, BookSummary, LongdataCorpus, PaperSummary, PaperQA)}
+BUILDERS: dict[str, type[TaskBuilder]] = {b.NAME: b for b in (MultidocParaphrase, BookSummary, LongdataCorpus, PaperSummary, PaperQA,
+                                                          Mixture)}
 
-__all__ = ["BUILDERS", "BookSummary", "LongdataCorpus", "PaperQA", "PaperSummary", "MultidocParaphrase", "NotEnoughData", "TaskBuilder"]
+__all__ = ["BUILDERS", "BookSummary", "LongdataCorpus", "Mixture", "PaperQA", "PaperSummary", "MultidocParaphrase", "NotEnoughData", "TaskBuilder"]

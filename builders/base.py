@@ -92,8 +92,7 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
         return datasets.DatasetInfo(description=self.TASK.description, features=self.TASK.features)
 
     def _split_generators(self, dl_manager):
-        ratios = {"validation": self.config.validation_ratio, "test": self.config.test_ratio}
-        return [datasets.SplitGenerator(name=s, gen_kwargs={"split": s}) for s in SPLITS if s == "train" or ratios[s] > 0]
+        return [datasets.SplitGenerator(name=s, gen_kwargs={"split": s}) for s in self.TASK.splits(self.task_config)]
 
     def corpus_paths(self) -> list[str]:
         return list(self.config.corpus) or [str(p) for p in self.TASK.demo_corpus(self.config.lang)]

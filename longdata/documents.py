@@ -139,10 +139,11 @@ def _make_doc(rec: dict, opts: ReadOptions, source: str, line: int, rejects: Rej
     return replace(doc, lang=str(rec.get(opts.lang_field) or detect_lang(text)))
 
 
-def _read_jsonl(path: Path, opts: ReadOptions, rejects: RejectLog) -> Iterator[Document]:
-    """JSON lines: UTF-8 (with or without a BOM), UTF-16/32 with a BOM, or lines in a legacy
-    encoding found once per file. A damaged file (truncated compression) is one reject
-    after the records read before the damage."""
+def _jsonl_records(path: Path, rejects: RejectLog) -> Iterator[tuple[int, object]]:
+    """(line number, parsed JSON) of a JSON-lines file: UTF-8 (with or without a BOM),
+    UTF-16/32 with a BOM, or lines in a legacy encoding found once per file (recorded as
+    the record's `encoding`). A damaged file (truncated compression) is one reject after
+    the records read before the damage."""
     opener = gzip.open if path.name.endswith(".gz") else open
     line_no = 0
     try:
@@ -173,15 +174,15 @@ def _read_jsonl(path: Path, opts: ReadOptions, rejects: RejectLog) -> Iterator[D
                     continue
                 if encoding and isinstance(rec, dict):
                     rec.setdefault("encoding", encoding)
-                doc = _make_doc(rec, opts, path.name, line_no, rejects)
-                if doc is not None:
-                    yield doc
+                yield line_no, rec
     except (EOFError, OSError, zlib.error, UnicodeDecodeError) as err:
         rejects.add(path.name, line_no + 1, f"damaged file: {err}; the {line_no} lines before it were read",
                     record=True)
 
 
-def _read_parquet(path: Path, opts: ReadOptions, rejects: RejectLog) -> Iterator[Document]:
+def _parquet_records(path: Path, rejects: RejectLog) -> Iterator[tuple[int, object]]:
+    """(row number, row as a dict) of a parquet file; a damaged file is one reject after
+    the rows read before the damage."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -191,11 +192,15 @@ def _read_parquet(path: Path, opts: ReadOptions, rejects: RejectLog) -> Iterator
         for batch in pf.iter_batches(batch_size=256):
             for rec in batch.to_pylist():
                 row += 1
-                doc = _make_doc(rec, opts, path.name, row, rejects)
-                if doc is not None:
-                    yield doc
+                yield row, rec
     except (pa.ArrowException, OSError) as err:
         rejects.add(path.name, row + 1, f"damaged file: {err}; the {row} rows before it were read", record=True)
+
+
+def iter_records(path: Path, rejects: RejectLog) -> Iterator[tuple[int, object]]:
+    """(line or row number, record) of a .jsonl, .jsonl.gz or .parquet file, streamed; bad
+    records and damaged files go to `rejects`, named by file and line."""
+    return _parquet_records(path, rejects) if _kind(path) == ".parquet" else _jsonl_records(path, rejects)
 
 
 def _read_txt(path: Path, root: Path, opts: ReadOptions, rejects: RejectLog) -> Iterator[Document]:
@@ -246,11 +251,11 @@ def read_documents(paths: Iterable[str | Path], rejects: RejectLog | None = None
     rejects = rejects if rejects is not None else RejectLog()
     paths = [Path(p) for p in paths]
     for path in corpus_files(paths):
-        kind = _kind(path)
-        if kind == ".parquet":
-            yield from _read_parquet(path, opts, rejects)
-        elif kind == ".txt":
+        if _kind(path) == ".txt":
             root = next((p for p in paths if p.is_dir() and p in path.parents), path.parent)
             yield from _read_txt(path, root, opts, rejects)
-        else:
-            yield from _read_jsonl(path, opts, rejects)
+            continue
+        for line, rec in iter_records(path, rejects):
+            doc = _make_doc(rec, opts, path.name, line, rejects)
+            if doc is not None:
+                yield doc

@@ -23,7 +23,7 @@ import datasets
 from . import __version__
 from .builders import BUILDERS
 from .config import TaskConfig, add_flags, from_flags, multi_values, option
-from .documents import RejectLog, corpus_files
+from .documents import RejectLog
 from .llm.client import ChatClient, LLMUnavailableError
 from .llm.options import LLMOptions
 from .publish import publish_config
@@ -195,10 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     for task, configs in plans:
         repo_dir = out / task.name
         for cfg in configs:
-            if run.clean:
+            if run.clean and task.purpose == "training":
                 cfg = replace(cfg, corpus=(clean_once(cfg, task, out, cleaned),))
-            files = corpus_files(cfg.corpus or task.demo_corpus(cfg.lang))
-            inputs = {f.name: file_sha256(f) for f in [*files, *map(Path, task.input_paths(cfg))]}
+            cfg = task.with_outputs(cfg, out)
+            inputs = {name: file_sha256(f) for name, f in task.input_files(cfg).items()}
             resolver = task.resolver(cfg, llm, chat)
             started = time.time()
             try:

@@ -46,7 +46,7 @@ def summary(task: Task, config: str, splits: datasets.DatasetDict, report: Repor
         f"== {repo_dir.name} / {config}: done in {seconds:.1f}s",
         "samples:          " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()),
         f"tokens (train):   min {tokens['min']:.0f}  median {tokens['p50']:.0f}  max {tokens['max']:.0f}",
-        *task.summary_lines(train),
+        *task.summary_lines(train, report.total()),
         f"rejected docs:    {rejects.total} " + (str(dict(rejects.counts)) if rejects.total else "")
         + (f"  (listed in {rejects.path})" if rejects.total and rejects.path else ""),
         *(f"{group.replace('_', ' ') + ':':<17} {sum(c.values())} {dict(sorted(c.items()))}"

@@ -35,8 +35,11 @@ def context_documents(first_user: str, lang: str) -> dict[int, str]:
 
 
 def qwen_chat_tokens(messages: list[dict]) -> int:
-    """Tokens of the conversation as Qwen's chat template renders it (default system turn)."""
-    text = "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n" + "".join(
+    """Tokens of the conversation as Qwen's chat template renders it (the default system
+    turn unless the conversation has its own)."""
+    default = "" if messages and messages[0]["role"] == "system" else \
+        "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+    text = default + "".join(
         f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
     return len(_REFERENCE.encode(text))
 

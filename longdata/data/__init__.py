@@ -28,3 +28,9 @@ def demo_summaries(lang: str) -> Path:
 def demo_papers(lang: str) -> Path:
     """Papers written by the team (title, abstract, keywords, sections, references)."""
     return DEMO_DIR / "papers" / f"{lang}.jsonl"
+
+
+def demo_chats(component: str, lang: str) -> Path:
+    """Chat records written by the team for the mixture: `short` instructions (Alpaca
+    records) or long multi-turn `conversations` (ShareGPT records)."""
+    return DEMO_DIR / "mixture" / component / f"{lang}.jsonl"

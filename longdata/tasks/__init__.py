@@ -4,11 +4,13 @@ from __future__ import annotations
 from .base import Result, Task
 from .book_summary import BookSummaryTask
 from .long_corpus import LongCorpusTask
+from .mixture import MixtureTask
 from .multidoc import MultidocTask
 from .paper_qa import PaperQATask
 from .paper_summary import PaperSummaryTask
 
-TASKS: dict[str, Task] = {t.name: t for t in (MultidocTask(), BookSummaryTask(), LongCorpusTask(), PaperSummaryTask(), PaperQATask())}
+TASKS: dict[str, Task] = {t.name: t for t in (MultidocTask(), BookSummaryTask(), LongCorpusTask(), PaperSummaryTask(), PaperQATask(),
+                                              MixtureTask())}
 
 
 def get_task(name: str) -> Task:

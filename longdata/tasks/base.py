@@ -50,6 +50,9 @@ class Task:
     description: ClassVar[str]
     default_config: ClassVar[str] = "zh-32k"
     stats_columns: ClassVar[tuple[str, ...]] = ("lang", "num_tokens")
+    # "training" data (what a mixture takes and an evaluation set must not overlap),
+    # "mixture" or "evaluation"
+    purpose: ClassVar[str] = "training"
 
     @property
     def card(self) -> str:
@@ -68,8 +71,25 @@ class Task:
         return doc.id
 
     def input_paths(self, cfg: TaskConfig) -> list[str]:
-        """Every file the build reads besides the corpus (hashed into the manifest)."""
+        """Every file the build reads besides the corpus."""
         return []
+
+    def input_files(self, cfg: TaskConfig) -> dict[str, Path]:
+        """Every file the build reads, by the name the manifest hashes it under."""
+        from ..documents import corpus_files
+
+        files = corpus_files(cfg.corpus or self.demo_corpus(cfg.lang))
+        return {f.name: f for f in [*files, *map(Path, self.input_paths(cfg))]}
+
+    def with_outputs(self, cfg: TaskConfig, out: Path) -> TaskConfig:
+        """The config with defaults that come from what is already built in `out` (a
+        mixture's long datasets); most tasks have none."""
+        return cfg
+
+    def splits(self, cfg: TaskConfig) -> tuple[str, ...]:
+        """The splits built: train, and validation and test when their ratios are above 0."""
+        ratios = {"validation": cfg.validation_ratio, "test": cfg.test_ratio}
+        return tuple(s for s in ("train", "validation", "test") if s == "train" or ratios[s] > 0)
 
     # -- the work ----------------------------------------------------------------------------
     def units(self, docs: Iterable[Document], cfg: TaskConfig, rejects: RejectLog) -> Iterator[Any]:
@@ -123,8 +143,9 @@ class Task:
         return {group.replace("_", " "): reasons_cell(_merged(counts.get(group, {})))
                 for group in sorted(counts) if group not in ("samples", "rejects")}
 
-    def summary_lines(self, train: dict) -> list[str]:
-        """Task lines of the end-of-run summary, from the train split's `split_stats`."""
+    def summary_lines(self, train: dict, counts: Counts) -> list[str]:
+        """Task lines of the end-of-run summary, from the train split's `split_stats` and
+        the build's counts."""
         return []
 
 

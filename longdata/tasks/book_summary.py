@@ -302,7 +302,7 @@ class BookSummaryTask(Task):
                             for split, s in by_split.items())
         return f"{table}\n\nSummary sources:\n\n{sources}"
 
-    def summary_lines(self, train: dict) -> list[str]:
+    def summary_lines(self, train: dict, counts: Counts) -> list[str]:
         return ["summaries:        " + ", ".join(f"{k} {v}" for k, v in train["sources"].items())]
 
 

@@ -17,6 +17,7 @@ import datasets
 from ..chunking import chunk
 from ..clean.normalize import clean_text
 from ..config import TaskConfig, option
+from ..counts import Counts
 from ..data import demo_books
 from ..documents import Document, RejectLog, split_source
 from ..seeding import stable_hash
@@ -114,5 +115,5 @@ class LongCorpusTask(Task):
 
         return {"tokens": token_plot(table, title, what="chunk")}
 
-    def summary_lines(self, train: dict) -> list[str]:
+    def summary_lines(self, train: dict, counts: Counts) -> list[str]:
         return [f"documents:        {train['documents']} (words per chunk: mean {train['num_words']['mean']:.0f})"]

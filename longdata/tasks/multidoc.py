@@ -446,7 +446,7 @@ class MultidocTask(Task):
 
         return {**super().quality_cells(record), **quality_cells(record)}
 
-    def summary_lines(self, train: dict) -> list[str]:
+    def summary_lines(self, train: dict, counts: Counts) -> list[str]:
         from .multidoc_stats import summary_lines
 
         return summary_lines(train)

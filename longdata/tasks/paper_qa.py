@@ -181,6 +181,6 @@ class PaperQATask(PaperTask):
                 + "| split |" + " |".join(f" {i / 10:.1f}" for i in range(10)) + " |\n|---|" + "---|" * 10 + "\n"
                 + "\n".join(rows))
 
-    def summary_lines(self, train: dict) -> list[str]:
+    def summary_lines(self, train: dict, counts: Counts) -> list[str]:
         return [f"effective ratio:  mean {train['effective_ratio']['mean']:.3f}",
                 "passage starts:   " + " ".join(map(str, train["positions"])) + " (tenths of the paper)"]

@@ -147,6 +147,6 @@ class PaperSummaryTask(PaperTask):
         return tokens_markdown(config, by_split, [("truncated", "truncated"),
                                                   ("abstract sentences removed from bodies", "removed_sentences")])
 
-    def summary_lines(self, train: dict) -> list[str]:
+    def summary_lines(self, train: dict, counts: Counts) -> list[str]:
         return [f"papers:           {train['truncated']:.0%} truncated; {train['removed_sentences']} abstract "
                 "sentences removed from bodies"]

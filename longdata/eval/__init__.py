@@ -1,0 +1,1 @@
+"""Scoring of model predictions on long-context evaluation sets."""
