@@ -21,6 +21,7 @@ from ..tokens import get_counter
 from .base import Result, Task
 
 NAME = "multidoc-paraphrase"
+ANSWER_STYLES = ("cite-quote", "quote-cite", "index-only", "no-quote")
 MIN_CHARS = {"zh": 60, "en": 200}
 
 FEATURES = datasets.Features({
@@ -48,6 +49,10 @@ class MultidocConfig(TaskConfig):
     unanswerable_ratio: float = option(0.1, "share of turns whose gold document is left out of the context")
     shuffle_buffer: int = option(1000, "documents in a seeded shuffle buffer before grouping, so that groups "
                                        "mix the input (0 or 1: input order)")
+    answer_style: str = option("cite-quote", "how answers read: cite-quote (the document number, the verbatim "
+                                             "quote, the answer), quote-cite (the quote first), index-only (the "
+                                             "number alone) or no-quote (number and answer: the method's baseline); "
+                                             "the same QAs and contexts for every style", choices=ANSWER_STYLES)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -276,7 +281,10 @@ class _SampleBuilder:
             distractors.append(d)
         rng.shuffle(distractors)
         golds = [d for d, _, u in turns if not u]
-        fixed = self.counter.count_chat(self._messages(turns, [], placeholder=True))
+        # contexts are fitted for the longest answer style, so every style gets the same ones
+        fixed_by = {st: self.counter.count_chat(self._messages(turns, [], placeholder=True, style=st))
+                    for st in ANSWER_STYLES}
+        fixed, margin = max(fixed_by.values()), max(fixed_by.values()) - fixed_by["cite-quote"]
         room = self.s.max_tokens - fixed - self.s.max_tokens // 500 - 8
         room -= sum(self._cost(d) for d in golds)
         if room < 0:
@@ -289,12 +297,15 @@ class _SampleBuilder:
                 room -= self._cost(d)
         while True:
             context = self._place(golds, chosen, rng)
-            messages = self._messages(turns, context)
+            messages = self._messages(turns, context, style="cite-quote")
             num_tokens = self.counter.count_chat(messages)
-            if num_tokens <= self.s.max_tokens or not chosen:
+            if num_tokens + margin <= self.s.max_tokens or not chosen:
                 break
             stats.add("drops", "distractor dropped after the exact count")
             chosen.pop(rng.randrange(len(chosen)))
+        if self.s.answer_style != "cite-quote":
+            messages = self._messages(turns, context)
+            num_tokens = self.counter.count_chat(messages)
         if num_tokens > self.s.max_tokens:
             stats.add("qa_rejects", "gold documents exceed the budget")
             return None
@@ -336,20 +347,24 @@ class _SampleBuilder:
         rest = iter(distractors)
         return [d if d is not None else next(rest) for d in context]
 
-    def _messages(self, turns, context: list[Document], placeholder: bool = False) -> list[dict]:
+    def _messages(self, turns, context: list[Document], placeholder: bool = False,
+                  style: str | None = None) -> list[dict]:
         tpl = self.tpl
+        style = style or self.s.answer_style
+        instruction, answer_tpl = (tpl["instruction"], tpl["quoted_answer"]) if style == "cite-quote" else \
+            (tpl["answer_styles"][style]["instruction"], tpl["answer_styles"][style]["answer"])
         number = {d.id: i + 1 for i, d in enumerate(context)}
         blocks = "\n\n".join(f"{tpl['doc_header'].format(n=i + 1)}\n{d.text}" for i, d in enumerate(context))
         messages = []
         for t, (doc, qa, unans) in enumerate(turns):
             question = tpl["question_prefix"] + qa.question
-            user = f"{tpl['instruction']}\n\n{blocks}\n\n{question}" if t == 0 else question
+            user = f"{instruction}\n\n{blocks}\n\n{question}" if t == 0 else question
             if unans:
                 answer = tpl["unanswerable"]
             else:
                 n = len(number) + 999 if placeholder else number[doc.id]
                 opening, closing = quote_marks(tpl, qa.quote)
-                answer = tpl["quoted_answer"].format(n=n, open=opening, quote=qa.quote, close=closing, answer=qa.answer)
+                answer = answer_tpl.format(n=n, open=opening, quote=qa.quote, close=closing, answer=qa.answer)
             messages += [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
         return messages
 
