@@ -17,7 +17,6 @@ from longdata import engine
 from longdata.config import TaskConfig, config_name, task_fields
 from longdata.documents import Document, RejectLog, read_documents
 from longdata.report import Report
-from longdata.seeding import unit_interval
 from longdata.tasks.base import Resolver, Task
 
 SPLITS = ("train", "validation", "test")
@@ -37,14 +36,6 @@ def builder_config_class(config_class: type[TaskConfig]) -> type:
     cls = type(config_class.__name__.replace("Config", "BuilderConfig"), (datasets.BuilderConfig, config_class),
                {"__post_init__": __post_init__, "__doc__": config_class.__doc__})
     return dataclasses.dataclass(cls)
-
-
-def split_of(cfg: TaskConfig, key: str) -> str:
-    """Split by source item (document, book), so no item appears in two splits."""
-    u = unit_interval("split", key)
-    if u < cfg.validation_ratio:
-        return "validation"
-    return "test" if u < cfg.validation_ratio + cfg.test_ratio else "train"
 
 
 class TaskBuilder(datasets.GeneratorBasedBuilder):
@@ -103,7 +94,7 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
         cfg = self.task_config
         read_rejects = rejects if rejects is not None else (self.report.rejects if split == "train" else RejectLog())
         opts = dataclasses.replace(self.TASK.read_options(cfg),
-                                   keep=lambda d: split_of(cfg, self.TASK.split_key(d)) == split)
+                                   keep=lambda d: self.TASK.split_of(cfg, d) == split)
         return read_documents(self.corpus_paths(), read_rejects, opts)
 
     def planned_requests(self) -> Iterator[Any]:
@@ -130,6 +121,6 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
                     yield sample["id"], sample
         finally:
             progress.close()
-        if not found and split == "train":
+        if not found and split == self.TASK.splits(cfg)[0]:
             raise NotEnoughData(self.TASK.not_enough(cfg, self.report.rejects))
         # a small corpus may leave too few items for a validation or test sample

@@ -1,6 +1,6 @@
-"""`longdata` command line: generate, push, card, train.
+"""`longdata` command line: generate, push, card, clean, train, eval.
 
-`generate` and `train` hand their arguments, untouched, to their own modules' `main`,
+`generate`, `train` and `eval` hand their arguments, untouched, to their own modules' `main`,
 imported only when called (training pulls in torch)."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-DELEGATES = {"generate": "longdata.generate", "train": "longdata.trainer.train"}
+DELEGATES = {"generate": "longdata.generate", "train": "longdata.trainer.train", "eval": "longdata.eval.cli"}
 
 
 def _parser() -> argparse.ArgumentParser:

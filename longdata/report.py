@@ -39,13 +39,14 @@ class Report:
 def summary(task: Task, config: str, splits: datasets.DatasetDict, report: Report, repo_dir: Path,
             seconds: float, llm_stats=None) -> str:
     """The statistics the card shows, for the train split, in a terminal."""
-    train = task.split_stats(splits["train"].data.table.select(list(task.stats_columns)))
+    first = "train" if "train" in splits else next(iter(splits))  # evaluation sets have a test split only
+    train = task.split_stats(splits[first].data.table.select(list(task.stats_columns)))
     tokens = train["num_tokens"]
     rejects = report.rejects
     lines = [
         f"== {repo_dir.name} / {config}: done in {seconds:.1f}s",
         "samples:          " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()),
-        f"tokens (train):   min {tokens['min']:.0f}  median {tokens['p50']:.0f}  max {tokens['max']:.0f}",
+        f"tokens ({first + '):':<9} min {tokens['min']:.0f}  median {tokens['p50']:.0f}  max {tokens['max']:.0f}",
         *task.summary_lines(train, report.total()),
         f"rejected docs:    {rejects.total} " + (str(dict(rejects.counts)) if rejects.total else "")
         + (f"  (listed in {rejects.path})" if rejects.total and rejects.path else ""),

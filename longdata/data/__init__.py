@@ -34,3 +34,9 @@ def demo_chats(component: str, lang: str) -> Path:
     """Chat records written by the team for the mixture: `short` instructions (Alpaca
     records) or long multi-turn `conversations` (ShareGPT records)."""
     return DEMO_DIR / "mixture" / component / f"{lang}.jsonl"
+
+
+def demo_eval(lang: str) -> Path:
+    """Held-out articles written by the team for the evaluation sets only (no training
+    dataset reads them)."""
+    return DEMO_DIR / "eval" / f"{lang}.jsonl"

@@ -30,6 +30,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Sequence
 
+from ..retrieval import bm25_rank, terms
 from ..text import cjk_ratio, sentence_spans
 from .cost import count_message_tokens, count_tokens
 
@@ -194,6 +195,12 @@ def reply_for(messages: Sequence[dict], h: str, content_fault: str | None) -> st
     repair = _REPLY.search(user)
     if repair:
         return _reformat(repair.group(1))
+    if "[[rating]]" in user:
+        return _judge_reply(user, h)
+    if "摘要出自哪一段" in user or "which paragraph the abstract is from" in user:
+        return _retrieval_reply(user)
+    if "夹着一些事实" in user or "a few facts hidden in it" in user:
+        return _needle_reply(user)
     doc = _DOC.search(user)
     if not doc:
         return "Please give me a document between <document> tags."
@@ -214,6 +221,47 @@ def reply_for(messages: Sequence[dict], h: str, content_fault: str | None) -> st
     if content_fault == "malformed":
         return "Sure, here it is:\n" + json.dumps({_MALFORMED_KEYS[k]: v for k, v in qa.items()}, ensure_ascii=False)
     return json.dumps(qa, ensure_ascii=False)
+
+
+def _best(query: str, texts: Sequence[str], lang: str) -> list[int]:
+    """Indices of `texts` by BM25 score for `query`, best first (a lexical stand-in for a model)."""
+    docs = [terms(t, lang) for t in texts]
+    q = terms(query, lang)
+    ranks = [bm25_rank(q, docs, i) for i in range(len(docs))]
+    return sorted(range(len(docs)), key=lambda i: (ranks[i], i))
+
+
+def _retrieval_reply(user: str) -> str:
+    """Passage retrieval: the paragraph that best matches the abstract, cited, then quoted
+    (digits in the quote are what LongBench's metric wrongly counts)."""
+    zh = "摘要出自哪一段" in user
+    head = r"段落(\d+)：" if zh else r"Paragraph (\d+): "
+    tail = "\n\n下面是一个摘要\n\n" if zh else "\n\nThe following is an abstract.\n\n"
+    context, _, rest = user.partition(tail)
+    abstract = rest.split("\n\n")[0]
+    parts = re.split(head, context)[1:]
+    numbers, texts = parts[0::2], [t.strip() for t in parts[1::2]]
+    if not texts:
+        return "I cannot find the paragraphs."
+    n = numbers[_best(abstract, texts, "zh" if zh else "en")[0]]
+    return f"摘要出自段落{n}：“{abstract[:30]}”" if zh else f'Paragraph {n}: "{abstract[:80]}"'
+
+
+def _needle_reply(user: str) -> str:
+    """Needles: for each question, the haystack sentence that best matches it, quoted."""
+    zh = "夹着一些事实" in user
+    body, _, question = user.rpartition("\n\n问题：" if zh else "\n\nQuestion: ")
+    lang = "zh" if zh else "en"
+    sentences = [body[a:b] for a, b in sentence_spans(body, lang)]
+    asks = [q for q in re.split(r"(?<=[？?])", question) if q.strip()]
+    picks = [sentences[_best(q, sentences, lang)[0]] for q in asks if sentences]
+    return "\n".join(f"根据原文：“{p}”" if zh else f'The text says: "{p}"' for p in picks)
+
+
+def _judge_reply(user: str, h: str) -> str:
+    """A judge: a rating on the prompt's own scale, from the request's hash."""
+    top = 3 if "1, 2, 3" in user else 5 if "1 to 5" in user else 10
+    return f"The answer covers part of the reference. Rating: [[{1 + int(h[:8], 16) % top}]]"
 
 
 def _cues(sentence: str, lang: str) -> list[str]:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from .base import Result, Task
 from .book_summary import BookSummaryTask
+from .eval_needle import NeedleTask
+from .eval_retrieval import RetrievalTask
 from .long_corpus import LongCorpusTask
 from .mixture import MixtureTask
 from .multidoc import MultidocTask
@@ -10,7 +12,7 @@ from .paper_qa import PaperQATask
 from .paper_summary import PaperSummaryTask
 
 TASKS: dict[str, Task] = {t.name: t for t in (MultidocTask(), BookSummaryTask(), LongCorpusTask(), PaperSummaryTask(), PaperQATask(),
-                                              MixtureTask())}
+                                              MixtureTask(), RetrievalTask(), NeedleTask())}
 
 
 def get_task(name: str) -> Task:

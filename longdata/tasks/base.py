@@ -19,6 +19,7 @@ import pyarrow as pa
 from ..config import TaskConfig
 from ..counts import Counts
 from ..documents import Document, ReadOptions, RejectLog
+from ..seeding import unit_interval
 
 
 @dataclass
@@ -53,6 +54,9 @@ class Task:
     # "training" data (what a mixture takes and an evaluation set must not overlap),
     # "mixture" or "evaluation"
     purpose: ClassVar[str] = "training"
+    # the columns naming the source documents a sample was made from (the leakage guard of
+    # evaluation sets reads them)
+    source_columns: ClassVar[tuple[str, ...]] = ()
 
     @property
     def card(self) -> str:
@@ -69,6 +73,13 @@ class Task:
     def split_key(self, doc: Document) -> str:
         """What splits are made by: no two splits share a key (a document id, a book id)."""
         return doc.id
+
+    def split_of(self, cfg: TaskConfig, doc: Document) -> str:
+        """The split a document goes to, by its key, so no item appears in two splits."""
+        u = unit_interval("split", self.split_key(doc))
+        if u < cfg.validation_ratio:
+            return "validation"
+        return "test" if u < cfg.validation_ratio + cfg.test_ratio else "train"
 
     def input_paths(self, cfg: TaskConfig) -> list[str]:
         """Every file the build reads besides the corpus."""

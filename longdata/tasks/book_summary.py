@@ -213,6 +213,7 @@ class BookSummaryTask(Task):
     name = NAME
     Config = BookSummaryConfig
     features = FEATURES
+    source_columns = ("book_id",)
     description = "Whole books (or parts of whole chapters) with their summaries, for long-input summarisation."
     stats_columns = ("lang", "num_tokens", "num_parts", "summary_source")
 

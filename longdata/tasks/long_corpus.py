@@ -62,6 +62,7 @@ class LongCorpusTask(Task):
     name = NAME
     Config = LongCorpusConfig
     features = FEATURES
+    source_columns = ("doc_id",)
     description = "Long documents (over 16k words) for continued pre-training, cleaned and cut at paragraphs."
     stats_columns = ("lang", "num_tokens", "num_words", "num_chunks", "doc_id")
 

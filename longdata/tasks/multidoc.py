@@ -408,6 +408,7 @@ class MultidocTask(Task):
     name = NAME
     Config = MultidocConfig
     features = FEATURES
+    source_columns = ("source_ids",)
     description = "W-shaped multi-document QA whose answers quote the gold document's original text first."
     stats_columns = ("lang", "generator", "num_tokens", "num_docs", "gold_docs", "gold_positions", "effective_ratio",
                      "gold_ranks")

@@ -96,6 +96,7 @@ class PaperQATask(PaperTask):
     name = NAME
     Config = PaperQAConfig
     features = FEATURES
+    source_columns = ("paper_id",)
     description = "Questions about passages of a paper, asked over the whole paper; answers quote the passage first."
     stats_columns = ("lang", "num_tokens", "passage_positions", "effective_ratio")
     extra_prompts = ("extractive.json", "qa.txt", "qa_system.txt", "qa_repair.txt")

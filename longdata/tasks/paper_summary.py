@@ -102,6 +102,7 @@ class PaperSummaryTask(PaperTask):
     name = NAME
     Config = PaperConfig
     features = FEATURES
+    source_columns = ("paper_id",)
     description = "Paper bodies with their abstracts as targets; abstract sentences repeated in the body removed."
     stats_columns = ("lang", "num_tokens", "removed_sentences", "truncated")
 
