@@ -66,13 +66,14 @@ def test_every_demo_dataset_builds_offline_and_loads(tmp_path):
     for lang in ("zh", "en"):
         run_generate("--dataset", "all", "--lang", lang, "--max-tokens", "8192", "--out", str(tmp_path), cwd=tmp_path)
     folders = sorted(p for p in tmp_path.iterdir() if (p / "README.md").is_file())
-    assert [p.name for p in folders] == ["book-summary", "longdata-corpus", "mixture", "multidoc-paraphrase",
-                                         "paper-qa", "paper-summary"]
+    assert [p.name for p in folders] == ["book-summary", "eval-needle", "eval-passage-retrieval", "longdata-corpus",
+                                         "mixture", "multidoc-paraphrase", "paper-qa", "paper-summary"]
     for folder in folders:
         card = DatasetCard.load(folder / "README.md")
         assert card.data.license == "other" and "$" not in card.text
+        split = "test" if folder.name.startswith("eval-") else "train"
         for config in get_dataset_config_names(str(folder)):
-            assert len(load_dataset(str(folder), config, split="train")) >= 1
+            assert len(load_dataset(str(folder), config, split=split)) >= 1
     assert len(load_dataset(str(tmp_path / "book-summary"), "zh-8k", split="train")) >= 2  # the demo book's parts
     mix = load_dataset(str(tmp_path / "mixture"), "en-8k", split="train")
     assert set(mix["component"]) == {"long", "short", "conversations"}  # long: every dataset built before it

@@ -143,7 +143,7 @@ def test_a_mix_by_counts_with_a_length_target(built):
     assert bins == [14, 8, 6]  # 50/30/20 % of 28 (largest remainder): the inputs allow it exactly
     assert "length histogram: 0-1k 14 (50%; target 14)" in proc.stdout
     card = (root / "a" / "mixture" / "README.md").read_text(encoding="utf-8")
-    assert "0-1k: 14 (50%), target 14" in card and "$" not in card.split("## Citation")[0]
+    assert "0-1k: 14 (50%), target 14" in card and "$" not in card
     rejects = [json.loads(line) for line in (root / "a" / "rejects" / "mixture-en-8k.jsonl").read_text().splitlines()]
     assert {(r["file"], r["line"], r["reason"].split(":")[0]) for r in rejects} == {
         ("convs.jsonl", 49, "duplicate"), ("convs.jsonl", 50, "unknown role"),
