@@ -101,6 +101,7 @@ class ReadOptions:
     # language detection; the document it sees has no `lang` yet
     keep: Callable[[Document], bool] | None = field(default=None, compare=False)
     empty_reason: str = "empty text"  # what an empty text field means (papers: "no body")
+    detect: bool = True  # detect the language when the record has none (False: left "", for workers to detect)
 
 
 def stable_id(text: str) -> str:
@@ -136,7 +137,7 @@ def _make_doc(rec: dict, opts: ReadOptions, source: str, line: int, rejects: Rej
     rejects.records_read += 1
     if opts.keep is not None and not opts.keep(doc):
         return None
-    return replace(doc, lang=str(rec.get(opts.lang_field) or detect_lang(text)))
+    return replace(doc, lang=str(rec.get(opts.lang_field) or (detect_lang(text) if opts.detect else "")))
 
 
 def _jsonl_records(path: Path, rejects: RejectLog) -> Iterator[tuple[int, object]]:

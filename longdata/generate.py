@@ -167,7 +167,7 @@ def plan_llm(run: RunOptions, llm: LLMOptions, plans, chat: ChatClient) -> int |
     return None
 
 
-def clean_once(cfg: TaskConfig, task: Task, out: Path, done: dict[tuple, str]) -> str:
+def clean_once(cfg: TaskConfig, task: Task, out: Path, done: dict[tuple, str], run: RunOptions) -> str:
     """The cleaned copy of a config's corpus (made once per language and corpus)."""
     from .clean.pipeline import CleanOptions, clean_corpus
 
@@ -176,7 +176,8 @@ def clean_once(cfg: TaskConfig, task: Task, out: Path, done: dict[tuple, str]) -
     if key not in done:
         folder = out / f"clean-{cfg.lang}-{len(done)}"
         print(clean_corpus(CleanOptions(lang=cfg.lang, corpus=corpus, out=str(folder), text_field=cfg.text_field,
-                                        id_field=cfg.id_field)))
+                                        id_field=cfg.id_field, num_proc=run.num_proc, engine=run.engine,
+                                        ray_address=run.ray_address)))
         done[key] = str(folder)
     return done[key]
 
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         repo_dir = out / task.name
         for cfg in configs:
             if run.clean and task.purpose == "training":
-                cfg = replace(cfg, corpus=(clean_once(cfg, task, out, cleaned),))
+                cfg = replace(cfg, corpus=(clean_once(cfg, task, out, cleaned, run),))
             cfg = task.with_outputs(cfg, out)
             inputs = {name: file_sha256(f) for name, f in task.input_files(cfg).items()}
             resolver = task.resolver(cfg, llm, chat)

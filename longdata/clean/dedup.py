@@ -147,9 +147,11 @@ class NearDuplicates:
         self.candidates = 0
 
     def add_batch(self, texts: list[str], lang: str) -> None:
-        if not texts:
-            return
-        sigs = signatures(texts, lang, self.config)
+        if texts:
+            self.add_signatures(signatures(texts, lang, self.config))
+
+    def add_signatures(self, sigs: np.ndarray) -> None:
+        """Insert documents by their signatures (computed anywhere: a worker, a Ray task)."""
         keys = band_keys(sigs, self.config)
         for sig, row in zip(sigs, keys):
             i = self.clusters.add()

@@ -2,7 +2,10 @@
 
 Two streaming passes over the input, in input order. Pass 1 decides: language, quality
 rules (`filters`), exact duplicates (normalised text), and MinHash signatures for near
-duplicates; clusters are connected components, and each keeps its first document.
+duplicates; clusters are connected components, and each keeps its first document. The
+per-document work (language, rules, keys, signatures) runs on batches in parallel
+(`--num-proc`, `--engine ray`); the dedup that compares with earlier documents takes the
+batches back in input order, so the output is the same for any engine or process count.
 Pass 2 reads the input again and writes the kept documents to
 `OUT/clean-<lang>-0000i.parquet` (`id, text, lang, source, meta`), which every reader
 takes as a corpus. Memory holds one signature and one decision per document, never texts.
@@ -16,13 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
+from .. import engine
 from ..config import option
 from ..documents import Document, ReadOptions, RejectLog, read_documents
-from .dedup import DedupConfig, NearDuplicates, exact_key
+from ..engine.local import windows
+from ..text import detect_lang
+from .dedup import DedupConfig, NearDuplicates, exact_key, signatures
 from .filters import FilterConfig, first_failure
 
 KEEP = ""
@@ -45,6 +52,10 @@ class CleanOptions:
     bands: int = option(16, "LSH bands (of rows x bands <= 128 permutations)")
     rows: int = option(8, "LSH rows per band")
     threshold: float = option(0.7, "share of equal MinHash positions that makes two documents duplicates")
+    num_proc: int = option(1, "worker processes (the output is byte-identical for any value)")
+    engine: str = option("local", "what runs the per-batch work: local (process pool) or ray (the `ray` extra)",
+                         choices=("local", "ray"))
+    ray_address: str | None = option(None, "Ray cluster to join (default: a local Ray with --num-proc CPUs)")
 
 
 @dataclass
@@ -79,44 +90,69 @@ class CleanReport:
 
 
 def _stream(opts: CleanOptions, rejects: RejectLog) -> Iterator[Document]:
-    return read_documents(opts.corpus, rejects, ReadOptions(opts.text_field, opts.id_field))
+    """The input, parsed; languages are detected in `assess`, by the workers."""
+    return read_documents(opts.corpus, rejects, ReadOptions(opts.text_field, opts.id_field, detect=False))
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What a worker decides alone about one document: a drop reason (language, quality),
+    or its exact key and MinHash signature for the dedup that needs every earlier one."""
+
+    reason: str
+    key: bytes | None
+    signature: np.ndarray | None
+    doc: tuple[str, str, str]  # id, source, the first characters: for the report's examples
+
+
+def assess(job: tuple[list[Document], CleanOptions]) -> list[Assessment]:
+    """Pure per-batch work of pass 1 (runs in a worker process or a Ray task)."""
+    docs, opts = job
+    filters = FilterConfig.for_lang(opts.lang)
+    reasons, keys = [], []
+    for doc in docs:
+        lang = doc.lang or detect_lang(doc.text)
+        reason = f"language: detected {lang}" if lang != opts.lang else \
+            (first_failure(doc.text, opts.lang, filters) or KEEP) if opts.filters else KEEP
+        reasons.append(reason)
+        keys.append(exact_key(doc.text) if opts.dedup and not reason else None)
+    kept = [i for i, k in enumerate(keys) if k is not None]
+    sigs = signatures([docs[i].text for i in kept], opts.lang, dedup_config(opts)) if kept else []
+    by_doc = dict(zip(kept, sigs))
+    return [Assessment(r, k, by_doc.get(i), (d.id, d.source, d.text[:200]))
+            for i, (d, r, k) in enumerate(zip(docs, reasons, keys))]
+
+
+def dedup_config(opts: CleanOptions) -> DedupConfig:
+    return DedupConfig(bands=opts.bands, rows=opts.rows, threshold=opts.threshold)
 
 
 def decide(opts: CleanOptions, report: CleanReport, rejects: RejectLog) -> list[str]:
-    """Pass 1: the decision for every document read (KEEP or the reason it is dropped)."""
+    """Pass 1: the decision for every document read (KEEP or the reason it is dropped).
+    Batches are assessed in parallel; exact and near dedup then take them in input order."""
     decisions: list[str] = []
     exact: dict[bytes, str] = {}
-    near = NearDuplicates(DedupConfig(bands=opts.bands, rows=opts.rows, threshold=opts.threshold))
-    pending: list[tuple[int, str]] = []  # (decision index, text) waiting for their signature batch
-    near_index: list[int] = []           # near-dedup position -> decision index
-    filters = FilterConfig.for_lang(opts.lang)
-
-    def flush() -> None:
-        near.add_batch([t for _, t in pending], opts.lang)
-        near_index.extend(i for i, _ in pending)
-        pending.clear()
-
-    for doc in tqdm(_stream(opts, rejects), desc="clean: pass 1", unit="doc", disable=None, leave=False):
-        reason = KEEP
-        if doc.lang != opts.lang:
-            reason = f"language: detected {doc.lang}"
-        elif opts.filters:
-            reason = first_failure(doc.text, opts.lang, filters) or KEEP
-        if not reason and opts.dedup:
-            key = exact_key(doc.text)
-            if key in exact:
-                reason = f"exact duplicate: of {exact[key]}"
-            else:
-                exact[key] = doc.id
-        decisions.append(reason)
-        if reason:
-            report.drop(reason, doc)
-        elif opts.dedup:
-            pending.append((len(decisions) - 1, doc.text))
-            if len(pending) >= BATCH:
-                flush()
+    near = NearDuplicates(dedup_config(opts))
+    near_index: list[int] = []  # near-dedup position -> decision index
+    docs = tqdm(_stream(opts, rejects), desc="clean: pass 1", unit="doc", disable=None, leave=False)
+    jobs = ((batch, opts) for batch in windows(docs, BATCH))
+    for batch in engine.map_ordered(assess, jobs, opts.num_proc, opts.engine, opts.ray_address):
+        sigs = []
+        for a in batch:
+            reason = a.reason
+            if a.key is not None:
+                if a.key in exact:
+                    reason = f"exact duplicate: of {exact[a.key]}"
+                else:
+                    exact[a.key] = a.doc[0]
+                    sigs.append(a.signature)
+                    near_index.append(len(decisions))
+            decisions.append(reason)
+            if reason:
+                report.drop(reason, Document(a.doc[0], a.doc[2], opts.lang, a.doc[1]))
+        if sigs:
+            near.add_signatures(np.stack(sigs))
     if opts.dedup:
-        flush()
         for pos, i in enumerate(near_index):
             root = near.duplicate_of(pos)
             if root != pos:
@@ -149,7 +185,7 @@ def clean_corpus(opts: CleanOptions, rejects: RejectLog | None = None) -> CleanR
     for i, doc in enumerate(tqdm(_stream(opts, RejectLog()), desc="clean: pass 2", unit="doc", disable=None,
                                  leave=False)):
         if decisions[i] == KEEP:
-            rows.append({"id": doc.id, "text": doc.text, "lang": doc.lang, "source": doc.source,
+            rows.append({"id": doc.id, "text": doc.text, "lang": opts.lang, "source": doc.source,
                          "meta": json.dumps(doc.meta, ensure_ascii=False, sort_keys=True)})
             report.kept += 1
             if len(rows) >= SHARD_DOCS:

@@ -1,15 +1,16 @@
 """The local engine: a process pool over units, results in unit order.
 
-Units go in small windows. With a local resolver (pure CPU, e.g. the extractive QA
-writer) each worker prepares, answers and assembles its unit in one job. With a remote
-one (an LLM) workers prepare the window, the main process sends the window's requests
-together (so the client runs them concurrently, in rounds while a task asks for more),
-then workers assemble. Every random choice is keyed by the item, never by the worker,
+With a local resolver (pure CPU, e.g. the extractive QA writer) each worker prepares,
+answers and assembles its unit in one job, a few jobs ahead of the one whose result is
+due. With a remote one (an LLM) units go in small windows: workers prepare the window,
+the main process sends the window's requests together (so the client runs them
+concurrently, in rounds while a task asks for more), then workers assemble. Every random choice is keyed by the item, never by the worker,
 so the output is the same for any `num_proc`.
 """
 from __future__ import annotations
 
 import multiprocessing
+from collections import deque
 from typing import Any, Iterable, Iterator
 
 from ..tasks.base import Resolver, Result, Task
@@ -56,6 +57,32 @@ def windows(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
+def ordered(pool, fn, jobs: Iterable, depth: int) -> Iterator:
+    """`fn` over `jobs` in the pool, results in job order, with at most `depth` jobs in
+    flight: the main process reads the next units while the workers run, and a slow unit
+    holds back only its own result, not a whole window."""
+    pending: deque = deque()
+    for job in jobs:
+        pending.append(pool.apply_async(fn, (job,)))
+        if len(pending) >= depth:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
+def map_ordered(fn, items: Iterable, num_proc: int = 1) -> Iterator:
+    """`fn` over `items` in a fork pool of `num_proc` workers (in this process for 1),
+    results in item order. Stopping the iteration stops the pool."""
+    if num_proc <= 1:
+        yield from map(fn, items)
+        return
+    pool = multiprocessing.get_context("fork").Pool(num_proc)
+    try:
+        yield from ordered(pool, fn, items, 4 * num_proc)
+    finally:
+        pool.terminate()
+
+
 def run(task: Task, cfg, units: Iterable[Any], resolver: Resolver | None = None, num_proc: int = 1) -> Iterator[Result]:
     """One `Result` per unit, in unit order. Stopping the iteration stops the pool."""
     get_counter(cfg.tokenizer)  # loaded once, before the workers fork
@@ -65,10 +92,11 @@ def run(task: Task, cfg, units: Iterable[Any], resolver: Resolver | None = None,
     pool = multiprocessing.get_context("fork").Pool(num_proc) if num_proc > 1 else None
     pmap = pool.map if pool else lambda f, jobs: list(map(f, jobs))
     try:
+        if in_worker:
+            jobs = ((task, u, cfg, resolver) for u in units)
+            yield from ordered(pool, _whole, jobs, 4 * num_proc) if pool else map(_whole, jobs)
+            return
         for batch in windows(units, max(1, num_proc) * 2):
-            if in_worker:
-                yield from pmap(_whole, [(task, u, cfg, resolver) for u in batch])
-                continue
             preps = pmap(_prepare, [(task, u, cfg) for u in batch])
             answers = answer_rounds(task, preps, cfg, resolver)
             yield from pmap(_assemble, [(task, p, answers, cfg) for p in preps])

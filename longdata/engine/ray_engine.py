@@ -8,6 +8,7 @@ when given, else starts a local instance with `num_proc` CPUs (about 4 s).
 """
 from __future__ import annotations
 
+from collections import deque
 from typing import Any, Iterable, Iterator
 
 from ..tasks.base import Resolver, Result, Task
@@ -38,3 +39,19 @@ def run(task: Task, cfg, units: Iterable[Any], resolver: Resolver | None = None,
         preps = ray.get([prepare.remote((task, u, cfg)) for u in batch])
         answers = answer_rounds(task, preps, cfg, resolver)
         yield from ray.get([assemble.remote((task, p, answers, cfg)) for p in preps])
+
+
+def map_ordered(fn, items: Iterable, num_proc: int = 1, address: str | None = None) -> Iterator:
+    """`fn` over `items` as Ray tasks, results in item order, a few per CPU in flight."""
+    import ray
+
+    connect(num_proc, address)
+    remote = ray.remote(fn)
+    depth = max(2, 4 * int(ray.cluster_resources().get("CPU", num_proc)))
+    pending: deque = deque()
+    for item in items:
+        pending.append(remote.remote(item))
+        if len(pending) >= depth:
+            yield ray.get(pending.popleft())
+    while pending:
+        yield ray.get(pending.popleft())
