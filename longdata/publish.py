@@ -46,27 +46,71 @@ def row_groups(table: pa.Table, max_bytes: int) -> Iterator[pa.Table]:
         start += group.num_rows
 
 
-def write_parquet(table: pa.Table, path: Path, *, max_row_group_bytes: int = ROW_GROUP_BYTES) -> None:
-    """One parquet file with bounded row groups and a page index (what the viewer needs)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with pq.ParquetWriter(path, table.schema, write_page_index=True, use_content_defined_chunking=CDC_OPTIONS) as w:
-        for group in row_groups(table, max_row_group_bytes):
-            w.write_table(group, row_group_size=group.num_rows)
+def _parts(dataset: datasets.Dataset) -> Iterator[pa.Table]:
+    """The rows in order as small tables: read from the Arrow cache files one batch at a time
+    (not memory-mapped, so the pages of a large split never pile up in memory), or from
+    memory for an in-memory dataset."""
+    files = [f["filename"] for f in dataset.cache_files]
+    if files and dataset._indices is None:
+        for name in files:
+            with pa.OSFile(name) as fh:
+                for batch in pa.ipc.open_stream(fh):
+                    yield pa.Table.from_batches([batch])
+    else:
+        yield from (pa.Table.from_batches([b]) for b in dataset.data.table.to_batches())
+
+
+class _ShardWriter:
+    """One parquet file with bounded row groups and a page index (what the viewer needs):
+    rows are buffered up to `max_bytes`, then written as one row group (a larger single row
+    as a group of its own)."""
+
+    def __init__(self, path: Path, schema: pa.Schema, max_bytes: int):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.writer = pq.ParquetWriter(path, schema, write_page_index=True, use_content_defined_chunking=CDC_OPTIONS)
+        self.max_bytes, self.buffer, self.buffered = max_bytes, [], 0
+
+    def add(self, part: pa.Table) -> None:
+        if self.buffer and self.buffered + part.nbytes > self.max_bytes:
+            self.flush()
+        self.buffer.append(part)
+        self.buffered += part.nbytes
+
+    def flush(self) -> None:
+        if self.buffer:
+            for group in row_groups(pa.concat_tables(self.buffer), self.max_bytes):
+                self.writer.write_table(group, row_group_size=group.num_rows)
+        self.buffer, self.buffered = [], 0
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()
 
 
 def write_split(dataset: datasets.Dataset, config_dir: Path, split: str, *,
                 max_row_group_bytes: int = ROW_GROUP_BYTES, max_shard_bytes: int = SHARD_BYTES) -> list[Path]:
     """`<config_dir>/<split>-0000i-of-0000N.parquet` with N = ceil(size / max_shard_bytes) and
     rows split evenly, as `push_to_hub` shards (shard size is a target; row group size is the
-    hard bound). The Arrow schema carries the `datasets` features, so types load exactly."""
-    table = dataset.data.table.cast(dataset.features.arrow_schema)  # memory-mapped, not read into memory
+    hard bound). The Arrow schema carries the `datasets` features, so types load exactly.
+    Rows stream through: memory holds one row group, whatever the split's size."""
+    schema = dataset.features.arrow_schema
+    table = dataset.data.table  # its size only: no data is read from it
     count = max(1, math.ceil(table.nbytes / max_shard_bytes))
     bounds = [round(i * table.num_rows / count) for i in range(count + 1)]
-    paths = []
-    for i in range(count):
-        path = config_dir / shard_name(split, i, count)
-        write_parquet(table.slice(bounds[i], bounds[i + 1] - bounds[i]), path, max_row_group_bytes=max_row_group_bytes)
-        paths.append(path)
+    paths = [config_dir / shard_name(split, i, count) for i in range(count)]
+    shard, row = 0, 0
+    writer = _ShardWriter(paths[0], schema, max_row_group_bytes)
+    for part in _parts(dataset):
+        part = part.cast(schema)
+        while part.num_rows:
+            take = min(part.num_rows, bounds[shard + 1] - row)
+            writer.add(part.slice(0, take))
+            part, row = part.slice(take), row + take
+            while row == bounds[shard + 1] and shard + 1 < count:  # (a shard can be empty)
+                writer.close()
+                shard += 1
+                writer = _ShardWriter(paths[shard], schema, max_row_group_bytes)
+    writer.close()
     return paths
 
 

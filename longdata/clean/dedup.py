@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 _NON_WORD = re.compile(r"[\W_]+")  # punctuation and whitespace runs: one space
-# full-width ASCII forms and the ideographic space, as NFKC maps them (the common case, cheaply)
-_FULLWIDTH = {0x3000: " ", **{c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}}
 
 
 @dataclass(frozen=True)
@@ -43,11 +41,13 @@ class DedupConfig:
 
 
 def normalize(text: str) -> str:
-    """NFKC, lower case, no punctuation, single spaces: what both dedups compare."""
-    text = text.translate(_FULLWIDTH)
+    """NFKC, lower case, no punctuation, single spaces: what both dedups compare.
+    Punctuation goes first: Chinese text is full of full-width marks, which alone would
+    make every document need NFKC; what remains is usually NFKC already (a C-fast check)."""
+    text = _NON_WORD.sub(" ", text)
     if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
-    return _NON_WORD.sub(" ", text.lower()).strip()
+        text = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text))
+    return text.lower().strip()
 
 
 def exact_key(text: str) -> bytes:
@@ -152,15 +152,15 @@ class NearDuplicates:
 
     def add_signatures(self, sigs: np.ndarray) -> None:
         """Insert documents by their signatures (computed anywhere: a worker, a Ray task)."""
-        keys = band_keys(sigs, self.config)
-        for sig, row in zip(sigs, keys):
+        for sig, row in zip(sigs, band_keys(sigs, self.config).tolist()):
             i = self.clusters.add()
             self._sigs.append(sig)
-            for band, key in enumerate(row.tolist()):
-                j = self.buckets[band].setdefault(key, i)
-                if j != i and self.clusters.find(j) != self.clusters.find(i):
+            # the earlier documents sharing a band, each once (a near copy shares most bands)
+            earlier = {j for bucket, key in zip(self.buckets, row) if (j := bucket.setdefault(key, i)) != i}
+            for j in sorted(earlier):
+                if self.clusters.find(j) != self.clusters.find(i):
                     self.candidates += 1
-                    if float(np.mean(self._sigs[j] == sig)) >= self.config.threshold:
+                    if np.count_nonzero(self._sigs[j] == sig) / len(sig) >= self.config.threshold:
                         self.clusters.union(i, j)
 
     def duplicate_of(self, i: int) -> int:
