@@ -90,11 +90,13 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
 
     def split_docs(self, split: str, rejects: RejectLog | None = None) -> Iterator[Document]:
         """The split's documents. Every split re-reads the corpus; record-level rejects
-        are logged on the train pass only."""
+        are logged on the first split's pass (train) only, and the other passes skip the
+        records of other splits before checking them."""
         cfg = self.task_config
-        read_rejects = rejects if rejects is not None else (self.report.rejects if split == "train" else RejectLog())
-        opts = dataclasses.replace(self.TASK.read_options(cfg),
-                                   keep=lambda d: self.TASK.split_of(cfg, d) == split)
+        read_rejects = rejects if rejects is not None else \
+            (self.report.rejects if split == self.TASK.splits(cfg)[0] else RejectLog())
+        opts = dataclasses.replace(self.TASK.read_options(cfg), keep=lambda d: self.TASK.split_of(cfg, d) == split,
+                                   keep_early=read_rejects is not self.report.rejects)
         return read_documents(self.corpus_paths(), read_rejects, opts)
 
     def planned_requests(self) -> Iterator[Any]:

@@ -102,6 +102,9 @@ class ReadOptions:
     keep: Callable[[Document], bool] | None = field(default=None, compare=False)
     empty_reason: str = "empty text"  # what an empty text field means (papers: "no body")
     detect: bool = True  # detect the language when the record has none (False: left "", for workers to detect)
+    # decide `keep` from the id, meta and source before the text is checked and normalised:
+    # for passes whose rejects are not reported (a split other than train)
+    keep_early: bool = False
 
 
 def stable_id(text: str) -> str:
@@ -109,10 +112,19 @@ def stable_id(text: str) -> str:
     return "doc-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
+def _meta(rec: dict, opts: ReadOptions) -> dict:
+    return {k: v for k, v in rec.items() if k not in (opts.text_field, opts.id_field, opts.lang_field)
+            and isinstance(v, (str, int, float, bool))}
+
+
 def _make_doc(rec: dict, opts: ReadOptions, source: str, line: int, rejects: RejectLog) -> Document | None:
     if not isinstance(rec, dict):
         rejects.add(source, line, f"not a JSON object: got {type(rec).__name__}", record=True)
         return None
+    where = f"{source}:{line}" if line else source
+    if opts.keep_early and opts.keep is not None and rec.get(opts.id_field) not in (None, ""):
+        if not opts.keep(Document(str(rec[opts.id_field]), "", "", where, _meta(rec, opts))):
+            return None  # another split's record: not checked or normalised here
     if opts.text_field not in rec:
         keys = ", ".join(sorted(map(str, rec))[:8])
         rejects.add(source, line, f"missing text field: no {opts.text_field!r} (fields: {keys}); pass --text-field", record=True)
@@ -131,9 +143,7 @@ def _make_doc(rec: dict, opts: ReadOptions, source: str, line: int, rejects: Rej
         return None
     raw_id = rec.get(opts.id_field)
     doc_id = str(raw_id) if raw_id not in (None, "") else stable_id(text)
-    meta = {k: v for k, v in rec.items() if k not in (opts.text_field, opts.id_field, opts.lang_field)
-            and isinstance(v, (str, int, float, bool))}
-    doc = Document(doc_id, text, "", f"{source}:{line}" if line else source, meta)
+    doc = Document(doc_id, text, "", where, _meta(rec, opts))
     rejects.records_read += 1
     if opts.keep is not None and not opts.keep(doc):
         return None
