@@ -13,7 +13,7 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass, field, fields
-from typing import Any, Iterable
+from typing import Any, ClassVar, Iterable
 
 # Fields that describe how a build ran or where its inputs came from, not the samples:
 # they never enter the manifest's `settings`.
@@ -45,6 +45,9 @@ class TaskConfig:
     text_field: str = option("text", "JSON/parquet field holding the text")
     id_field: str = option("id", "field holding the record id (derived from the text when absent)")
     tokenizer: str = option("qwen", "`qwen` (offline, the Qwen vocabulary) or a Hugging Face tokenizer name or path")
+    # shared fields a dataset does not read (a mixture has no corpus fields or splits): kept
+    # out of its settings, so its card shows only what decided it
+    not_read: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
         if self.max_tokens < 1024:
@@ -60,7 +63,8 @@ class TaskConfig:
 
     def settings(self) -> dict:
         """What decides the samples, for the manifest and the card."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in NOT_SETTINGS}
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in NOT_SETTINGS and f.name not in self.not_read}
 
 
 def config_name(lang: str, max_tokens: int) -> str:

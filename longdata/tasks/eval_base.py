@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import ClassVar, Iterable, Iterator
 
 from ..config import TaskConfig, option
 from ..data import demo_eval
@@ -21,6 +21,8 @@ from .base import Task
 @dataclass
 class EvalConfig(TaskConfig):
     """Held-out documents in; a test split out."""
+
+    not_read: ClassVar[tuple[str, ...]] = ("validation_ratio", "test_ratio")
 
     exclude: tuple[str, ...] = option((), "training data the set must not overlap: dataset folders (OUT/<dataset>) or "
                                           "id lists (.txt, one id per line; .jsonl with `id`); repeatable; every "

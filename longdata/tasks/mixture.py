@@ -16,7 +16,7 @@ import heapq
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import ClassVar, Iterable, Iterator
 
 import datasets
 
@@ -48,6 +48,8 @@ FEATURES = datasets.Features({
 @dataclass
 class MixtureConfig(TaskConfig):
     """What goes into the mix and how much of each; `--corpus` is not read."""
+
+    not_read: ClassVar[tuple[str, ...]] = ("validation_ratio", "test_ratio", "text_field", "id_field")
 
     long: tuple[str, ...] = option((), "a built long dataset: folder (OUT/<dataset>) or Hub id, `:CONFIG` to pick its "
                                        "config (default: this build's, e.g. zh-32k); repeatable; default: every "
