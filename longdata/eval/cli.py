@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..config import add_flags, from_flags
 from ..llm.client import LLMUnavailableError
-from ..llm.options import LLMOptions
+from ..llm.options import EndpointOptions
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     add_flags(judge, [JudgeOptions])
     for p in (run, judge):
         add_flags(p.add_argument_group("model endpoint (the evaluated model for run, the judge for judge)"),
-                  [LLMOptions])
+                  [EndpointOptions])
     return parser
 
 
@@ -46,7 +46,7 @@ def _score(args) -> int:
 
 
 def _client(ns, out: Path):
-    llm = from_flags(LLMOptions, ns, **({} if hasattr(ns, "llm_cache") else
+    llm = from_flags(EndpointOptions, ns, **({} if hasattr(ns, "llm_cache") else
                                         {"llm_cache": str(out / "llm-cache.sqlite")}))
     if not llm.llm_model:
         raise SystemExit("error: give --llm-model (and --llm-base-url for a local server such as vLLM)")
