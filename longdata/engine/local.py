@@ -2,13 +2,14 @@
 
 With a local resolver (pure CPU, e.g. the extractive QA writer) each worker prepares,
 answers and assembles its unit in one job, a few jobs ahead of the one whose result is
-due. With a remote one (an LLM) units go in small windows: workers prepare the window,
+due, in a pool kept for the whole run. With a remote one (an LLM) units go in small windows: workers prepare the window,
 the main process sends the window's requests together (so the client runs them
 concurrently, in rounds while a task asks for more), then workers assemble. Every random choice is keyed by the item, never by the worker,
 so the output is the same for any `num_proc`.
 """
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 from collections import deque
 from typing import Any, Iterable, Iterator
@@ -83,19 +84,49 @@ def map_ordered(fn, items: Iterable, num_proc: int = 1) -> Iterator:
         pool.terminate()
 
 
+_SHARED: dict[tuple, Any] = {}  # pools kept for the runs of this process
+
+
+def _shared_pool(num_proc: int, warm_up, lang: str) -> tuple[tuple, Any]:
+    """A pool kept across runs (a build's splits, a run's configs): forked once, and its
+    workers load the resolver's dictionaries themselves, in parallel, while this process
+    reads the first units (forking after loading them here would make that serial)."""
+    key = (num_proc, getattr(warm_up, "__qualname__", None), lang)
+    if key not in _SHARED:
+        ctx = multiprocessing.get_context("fork")
+        _SHARED[key] = ctx.Pool(num_proc, initializer=warm_up, initargs=(lang,)) if warm_up else ctx.Pool(num_proc)
+    return key, _SHARED[key]
+
+
+@atexit.register
+def _close_pools() -> None:
+    while _SHARED:
+        _SHARED.popitem()[1].terminate()
+
+
 def run(task: Task, cfg, units: Iterable[Any], resolver: Resolver | None = None, num_proc: int = 1) -> Iterator[Result]:
-    """One `Result` per unit, in unit order. Stopping the iteration stops the pool."""
+    """One `Result` per unit, in unit order. Stopping the iteration early stops the pool."""
     get_counter(cfg.tokenizer)  # loaded once, before the workers fork
-    if resolver is not None and hasattr(resolver, "warm_up"):
-        resolver.warm_up(cfg.lang)
     in_worker = resolver is None or resolver.local
+    warm_up = getattr(resolver, "warm_up", None)
+    if in_worker and num_proc > 1:
+        key, pool = _shared_pool(num_proc, warm_up, cfg.lang)
+        finished = False
+        try:
+            yield from ordered(pool, _whole, ((task, u, cfg, resolver) for u in units), 4 * num_proc)
+            finished = True
+        finally:
+            if not finished:  # jobs still in flight belong to no one now
+                _SHARED.pop(key).terminate()
+        return
+    if warm_up is not None:
+        warm_up(cfg.lang)
+    if in_worker:
+        yield from (_whole((task, u, cfg, resolver)) for u in units)
+        return
     pool = multiprocessing.get_context("fork").Pool(num_proc) if num_proc > 1 else None
     pmap = pool.map if pool else lambda f, jobs: list(map(f, jobs))
     try:
-        if in_worker:
-            jobs = ((task, u, cfg, resolver) for u in units)
-            yield from ordered(pool, _whole, jobs, 4 * num_proc) if pool else map(_whole, jobs)
-            return
         for batch in windows(units, max(1, num_proc) * 2):
             preps = pmap(_prepare, [(task, u, cfg) for u in batch])
             answers = answer_rounds(task, preps, cfg, resolver)
