@@ -19,9 +19,6 @@ from longdata.documents import Document, RejectLog, read_documents
 from longdata.report import Report
 from longdata.tasks.base import Resolver, Task
 
-SPLITS = ("train", "validation", "test")
-
-
 class NotEnoughData(RuntimeError):
     """Nothing usable for one sample: says what is needed."""
 
@@ -102,7 +99,7 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
     def planned_requests(self) -> Iterator[Any]:
         """The first round of requests of every split, without answering them (dry runs, the Batch API)."""
         cfg = self.task_config
-        for split in SPLITS:
+        for split in self.TASK.splits(cfg):
             for unit in self.TASK.units(self.split_docs(split, RejectLog()), cfg, RejectLog()):
                 yield from self.TASK.requests(self.TASK.prepare(unit, cfg), cfg, {})
 
