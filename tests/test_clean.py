@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from itertools import islice
 
 import pytest
 
@@ -82,3 +83,107 @@ def test_cli_clean_writes_shards_and_a_report(tmp_path, capsys):
     kept = [d.id for d in read([tmp_path / "out"])]
     assert kept == [r["id"] for r in rows[:30]]
     assert "kept 30" in capsys.readouterr().out
+
+
+def _regex_normalize(text: str) -> str:
+    """The definition `normalize_batch` vectorises: one regular-expression step per character."""
+    import re
+    import unicodedata
+
+    text = re.sub(r"[\W_]+", " ", text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", text))
+    return text.lower().strip()
+
+
+def _odd_texts(rng: random.Random, count: int) -> list[str]:
+    """Random code points of every plane mixed with the characters normalising trips on."""
+    tricky = " _.,!İ\u3000ａＢ①™ﬁé\u0301x9\n\t。，“”\u00a0"
+    return ["".join(chr(rng.randrange(0x110000)) if rng.random() < 0.3 else rng.choice(tricky)
+                    for _ in range(rng.randint(0, 30))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("lang, name", [("zh", "zh_news.jsonl"), ("en", "en_web.jsonl")])
+def test_batch_normalising_and_shingle_hashes_match_their_definitions(corpora, lang, name):
+    from longdata.clean.dedup import normalize_batch, shingle_hashes
+
+    rng = random.Random(11)
+    texts = [d.text[:3000] for d in islice(read_documents([corpora / name]), 600)]
+    texts += _odd_texts(rng, 600) + ["", " ", "a", "a b", "一二", "。。。", "x y z w v u"]
+    rng.shuffle(texts)
+    norms = normalize_batch(texts)
+    assert norms == [_regex_normalize(t) for t in texts]
+    flat, offsets = shingle_hashes(norms, lang)
+    assert len(offsets) == len(texts) + 1 and int(offsets[-1]) == len(flat)
+    hash_of: dict[str, int] = {}
+    for i, text in enumerate(texts):  # each text's shingles, in order, one hash per shingle string
+        own = flat[int(offsets[i]):int(offsets[i + 1])].tolist()
+        strings = shingles(text, lang) or [" " if lang == "zh" else ""]
+        assert len(own) == len(strings), (i, text[:40])
+        for s, h in zip(strings, own):
+            assert hash_of.setdefault(s, h) == h, s
+    assert len(set(hash_of.values())) == len(hash_of)  # no two shingles share a hash
+
+
+def _plain_rules(text: str, lang: str, c) -> dict[str, str | None]:
+    """The rules that run on numpy or on bounds, written the slow, obvious way."""
+    import re
+    from collections import Counter
+
+    import jieba
+
+    words = [w for w in (jieba.cut(text, HMM=False) if lang == "zh" else text.split())
+             if w.strip() and any(ch.isalnum() for ch in w)]
+    n = len(words)
+    out = {"word_count": f"too few words: {n} < {c.min_words}" if n < c.min_words else None}
+    symbols = len(re.findall(r"#|\.\.\.|…", text)) / max(1, n)
+    out["symbol_ratio"] = f"symbol ratio: {symbols:.2f} > {c.max_symbol_ratio}" if symbols > c.max_symbol_ratio else None
+    visible = [ch for ch in text if not ch.isspace()]
+    digits = sum(ch.isdigit() for ch in visible) / max(1, len(visible))
+    out["digit_ratio"] = f"digit ratio: {digits:.2f} > {c.max_digit_ratio}" if digits > c.max_digit_ratio else None
+    run = re.search(r"(\S)\1{%d,}" % (c.max_char_run - 1), text)
+    out["char_runs"] = f"repeated character: {run.group(1)!r} {len(run.group())} times in a row" if run else None
+    units = list(re.sub(r"\s+", "", text)) if lang == "zh" else words
+    out["top_ngram_share"] = None
+    for size, limit in sorted(c.max_top_ngram_share.items()):
+        grams = Counter(tuple(units[i:i + size]) for i in range(len(units) - size + 1))
+        if grams:
+            gram, count = grams.most_common(1)[0]
+            share = count * sum(map(len, gram)) / (sum(map(len, units)) or 1)
+            if share > limit and count > 1:
+                out["top_ngram_share"] = f"top {size}-gram share: {share:.2f} > {limit}"
+                break
+    return out
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_fast_rules_answer_as_their_plain_definitions(corpora, lang):
+    from longdata.clean import filters
+
+    rng = random.Random(13)
+    texts = [d.text[:rng.randint(100, 4000)] for name in ("zh_news.jsonl", "en_web.jsonl")
+             for d in islice(read_documents([corpora / name]), 150)]
+    pieces = ["中国", "的", "a", "ab", "#", "...", "…", "\n", " ", "1", "２", "²", "😀", "𠀀", "。", "x" * 35, "的" * 31,
+              "Word.", "\u3000"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 300))) for _ in range(300)]
+    config = filters.FilterConfig.for_lang(lang)
+    for text in texts:
+        stats = filters.Stats(text, lang)
+        for rule, reason in _plain_rules(text, lang, config).items():
+            assert getattr(filters, rule)(stats, config) == reason, (rule, text[:60])
+
+
+def test_the_word_bound_holds_for_jiebas_dictionary(corpora):
+    """`fewest_words` may skip segmenting only because no dictionary word is longer than
+    LONGEST_DICTIONARY_WORD and jieba-rs cuts as jieba does: both checked here."""
+    import jieba
+    import rjieba
+
+    from longdata.clean.filters import LONGEST_DICTIONARY_WORD, Stats
+
+    jieba.initialize()
+    assert max(len(w) for w, freq in jieba.dt.FREQ.items() if freq) == LONGEST_DICTIONARY_WORD
+    for doc in islice(read_documents([corpora / "zh_news.jsonl"]), 300):
+        assert rjieba.cut(doc.text, hmm=False) == list(jieba.cut(doc.text, HMM=False)), doc.id
+        stats = Stats(doc.text, "zh")
+        assert stats.fewest_words <= len(stats.words) <= stats.most_words

@@ -1,8 +1,10 @@
 """Exact and near-duplicate detection: normalised-text hashes, then MinHash + LSH.
 
 Near duplicates: shingles are character 5-grams for zh and word 5-grams for en, after
-NFKC, lower-casing and punctuation removal, hashed with numpy (a rolling hash over code
-points or word hashes: no Python string per shingle); signatures come from `rensa` (Rust
+NFKC, lower-casing and punctuation removal. Normalising and shingling run on numpy over
+a whole batch (a code-point table for word characters instead of a per-character regular
+expression; a rolling hash over code points or word hashes: no Python string per
+shingle), so their per-call cost is paid once per batch, not per document; signatures come from `rensa` (Rust
 MinHash over the flat hash buffer, far faster than datasketch); `bands` x `rows`
 LSH buckets (default 16 x 8 of 128 permutations) give candidate pairs, a candidate is an
 edge when the signatures agree on at least `threshold` of their positions, and clusters
@@ -15,13 +17,12 @@ s = 0.70: 0.66, 0.75: 0.82, 0.80: 0.95, 0.85: 0.99, 0.90: >0.999.
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
 
-_NON_WORD = re.compile(r"[\W_]+")  # punctuation and whitespace runs: one space
+from ..codepoints import classify, codepoints
 
 
 @dataclass(frozen=True)
@@ -40,22 +41,46 @@ class DedupConfig:
             raise ValueError(f"bands x rows ({self.bands} x {self.rows}) exceeds num_perm ({self.num_perm})")
 
 
-def normalize(text: str) -> str:
+def _spaced(texts: list[str]) -> list[str]:
+    """`re.sub(r"[\\W_]+", " ", text)` for each text, vectorised over the batch: each run
+    of non-word characters becomes one space (the regular expression takes ~70 us per
+    1000 characters, one step per character; this pays numpy's per-call cost once)."""
+    cps = codepoints("".join(texts))
+    ends = np.cumsum([len(t) for t in texts], dtype=np.int64)
+    starts = ends - np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    word = classify(cps, "alnum")  # what `\w` matches, less `_`
+    keep = word.copy()
+    keep[1:] |= word[:-1]                     # a run's first character stands for the run,
+    keep[starts[starts < ends]] = True        # a text's first character starts a run
+    out = np.where(word[keep], cps[keep], np.uint32(32))
+    kept = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+    joined = out.tobytes().decode("utf-32-le", "surrogatepass")
+    return [joined[a:b] for a, b in zip(kept[starts].tolist(), kept[ends].tolist())]
+
+
+def normalize_batch(texts: list[str]) -> list[str]:
     """NFKC, lower case, no punctuation, single spaces: what both dedups compare.
     Punctuation goes first: Chinese text is full of full-width marks, which alone would
     make every document need NFKC; what remains is usually NFKC already (a C-fast check)."""
-    text = _NON_WORD.sub(" ", text)
-    if not unicodedata.is_normalized("NFKC", text):
-        text = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text))
-    return text.lower().strip()
+    spaced = _spaced(texts) if texts else []
+    for k, text in enumerate(spaced):
+        if not unicodedata.is_normalized("NFKC", text):
+            spaced[k] = _spaced([unicodedata.normalize("NFKC", text)])[0]
+    return [text.lower().strip() for text in spaced]
 
 
-def exact_key(text: str) -> bytes:
-    return hashlib.blake2b(normalize(text).encode("utf-8"), digest_size=16).digest()
+def normalize(text: str) -> str:
+    return normalize_batch([text])[0]
+
+
+def digest(norm: str) -> bytes:
+    """The exact-duplicate key of a normalised text."""
+    return hashlib.blake2b(norm.encode("utf-8"), digest_size=16).digest()
 
 
 def shingles(text: str, lang: str, n: int = 5) -> list[str]:
-    """Character n-grams (spaces removed) for zh, word n-grams otherwise."""
+    """Character n-grams (spaces removed) for zh, word n-grams otherwise; a text shorter
+    than n units is one shingle. `shingle_hashes` hashes exactly these, without strings."""
     norm = normalize(text)
     if lang == "zh":
         chars = norm.replace(" ", "")
@@ -65,42 +90,70 @@ def shingles(text: str, lang: str, n: int = 5) -> list[str]:
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_POLY = np.uint64(0x100000001B3)
+_POWERS = np.ones(1, dtype=np.uint64)
 
 
-def _rolling(units: np.ndarray, n: int) -> np.ndarray:
-    """One 64-bit hash per run of `n` consecutive units (uint64 arithmetic wraps)."""
-    if len(units) < n:
-        units = np.concatenate([units, np.zeros(n - len(units), dtype=np.uint64)])
+def _powers(size: int) -> np.ndarray:
+    """_POLY ** k modulo 2^64 for k < size (grown on demand and kept)."""
+    global _POWERS
+    if len(_POWERS) < size:
+        grown = np.full(max(size, 2 * len(_POWERS)), _POLY, dtype=np.uint64)
+        grown[0] = 1
+        _POWERS = np.cumprod(grown)  # uint64 products wrap: arithmetic modulo 2^64
+    return _POWERS[:size]
+
+
+def _word_hashes(chars: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per word: `chars` holds the words' code points back to back and
+    `first` where each word starts; a polynomial over the code points, then a finaliser."""
+    position = np.arange(len(chars)) - np.repeat(first, np.diff(np.append(first, len(chars))))
+    h = np.add.reduceat(chars.astype(np.uint64) * _powers(int(position.max()) + 1)[position], first)
+    h = (h ^ (h >> np.uint64(31))) * _MIX
+    return h ^ (h >> np.uint64(29))
+
+
+def shingle_hashes(norms: list[str], lang: str, n: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """The hashes of `shingles` of normalised texts, flat, with each text's offsets into
+    them (`offsets[i]:offsets[i+1]`). Units are code points for zh and word hashes for en;
+    a rolling hash covers each run of n units inside one text. One pass over the batch."""
+    cps = codepoints("".join(norms))
+    lengths = np.fromiter(map(len, norms), dtype=np.int64, count=len(norms))
+    doc = np.repeat(np.arange(len(norms)), lengths)
+    letter = cps != 32  # a normalised text is words and single spaces
+    if lang == "zh":
+        units, unit_doc = cps[letter].astype(np.uint64), doc[letter]
+    else:
+        start = letter.copy()
+        start[1:] &= ~letter[:-1]
+        start[(np.cumsum(lengths) - lengths)[lengths > 0]] = True  # a text starts with a word
+        units = _word_hashes(cps[letter], np.flatnonzero(start[letter])) if letter.any() else \
+            np.zeros(0, dtype=np.uint64)
+        unit_doc = doc[start]
+    counts = np.bincount(unit_doc, minlength=len(norms))
+    short = np.flatnonzero(counts < n)
+    if len(short):  # a text shorter than n units is one shingle: zero units pad it
+        pad = np.repeat(short, n - counts[short])
+        at = np.searchsorted(unit_doc, pad, side="right")
+        units, unit_doc = np.insert(units, at, 0), np.insert(unit_doc, at, pad)
+        if lang == "zh":  # an empty zh text counts as one space
+            units[np.searchsorted(unit_doc, short[counts[short] == 0])] = 32
     m = len(units) - n + 1
     h = np.zeros(m, dtype=np.uint64)
     for k in range(n):
         h = (h ^ units[k:k + m]) * _MIX
-    return h ^ (h >> np.uint64(29))
+    h ^= h >> np.uint64(29)
+    offsets = np.zeros(len(norms) + 1, dtype=np.uint64)
+    np.cumsum(np.maximum(counts, n) - n + 1, out=offsets[1:])
+    return h[unit_doc[:m] == unit_doc[n - 1:]], offsets
 
 
-def shingle_hashes(text: str, lang: str, n: int = 5) -> np.ndarray:
-    """The hashes of `shingles(text, lang, n)`, computed with numpy (no Python strings):
-    character code points for zh, rensa's word hashes for en."""
-    norm = normalize(text)
-    if lang == "zh":
-        chars = norm.replace(" ", "") or " "
-        units = np.frombuffer(chars.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    else:
-        from rensa import RMinHash
-
-        units = np.asarray(RMinHash.hash_token_sets([norm.split() or [""]])[0], dtype=np.uint64)
-    return _rolling(units, n)
-
-
-def signatures(texts: list[str], lang: str, config: DedupConfig) -> np.ndarray:
+def signatures(texts: list[str], lang: str, config: DedupConfig, normalized: bool = False) -> np.ndarray:
     """MinHash signatures, one row of `num_perm` uint32 per text (rensa over the shingle hashes)."""
     from rensa import RMinHash
 
-    hashes = [shingle_hashes(t, lang, config.ngram) for t in texts]
-    offsets = np.zeros(len(hashes) + 1, dtype=np.uint64)
-    np.cumsum([len(h) for h in hashes], out=offsets[1:])
-    matrix = RMinHash.digest_matrix_from_flat_token_hashes(np.concatenate(hashes), offsets, config.num_perm,
-                                                           config.seed)
+    flat, offsets = shingle_hashes(texts if normalized else normalize_batch(texts), lang, config.ngram)
+    matrix = RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, config.num_perm, config.seed)
     return np.asarray(matrix.to_rows(), dtype=np.uint32).reshape(len(texts), config.num_perm)
 
 

@@ -29,7 +29,7 @@ from ..config import option
 from ..documents import Document, ReadOptions, RejectLog, read_documents
 from ..engine.local import windows
 from ..text import detect_lang
-from .dedup import DedupConfig, NearDuplicates, exact_key, signatures
+from .dedup import DedupConfig, NearDuplicates, digest, normalize_batch, signatures
 from .filters import FilterConfig, first_failure
 
 KEEP = ""
@@ -109,18 +109,17 @@ def assess(job: tuple[list[Document], CleanOptions]) -> list[Assessment]:
     """Pure per-batch work of pass 1 (runs in a worker process or a Ray task)."""
     docs, opts = job
     filters = FilterConfig.for_lang(opts.lang)
-    reasons, keys = [], []
+    reasons = []
     for doc in docs:
         lang = doc.lang or detect_lang(doc.text)
-        reason = f"language: detected {lang}" if lang != opts.lang else \
-            (first_failure(doc.text, opts.lang, filters) or KEEP) if opts.filters else KEEP
-        reasons.append(reason)
-        keys.append(exact_key(doc.text) if opts.dedup and not reason else None)
-    kept = [i for i, k in enumerate(keys) if k is not None]
-    sigs = signatures([docs[i].text for i in kept], opts.lang, dedup_config(opts)) if kept else []
-    by_doc = dict(zip(kept, sigs))
-    return [Assessment(r, k, by_doc.get(i), (d.id, d.source, d.text[:200]))
-            for i, (d, r, k) in enumerate(zip(docs, reasons, keys))]
+        reasons.append(f"language: detected {lang}" if lang != opts.lang else
+                       (first_failure(doc.text, opts.lang, filters) or KEEP) if opts.filters else KEEP)
+    kept = [i for i, r in enumerate(reasons) if opts.dedup and not r]
+    norms = normalize_batch([docs[i].text for i in kept])  # once, for both dedups
+    keys = dict(zip(kept, map(digest, norms)))
+    by_doc = dict(zip(kept, signatures(norms, opts.lang, dedup_config(opts), normalized=True) if kept else []))
+    return [Assessment(r, keys.get(i), by_doc.get(i), (d.id, d.source, d.text[:200]))
+            for i, (d, r) in enumerate(zip(docs, reasons))]
 
 
 def dedup_config(opts: CleanOptions) -> DedupConfig:
