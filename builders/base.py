@@ -8,6 +8,7 @@ the Hub only ever gets parquet and a card.
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from typing import Any, ClassVar, Iterator
 
 import datasets
@@ -17,7 +18,8 @@ from longdata import engine
 from longdata.config import TaskConfig, config_name, task_fields
 from longdata.documents import Document, RejectLog, read_documents
 from longdata.report import Report
-from longdata.tasks.base import Resolver, Task
+from longdata.tasks.base import Resolver, Result, Task
+
 
 class NotEnoughData(RuntimeError):
     """Nothing usable for one sample: says what is needed."""
@@ -67,6 +69,9 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
         self.engine = engine
         self.ray_address = ray_address
         self.report = report if report is not None else Report()
+        self._stream: Iterator[tuple[str, Result]] | None = None  # every split's results, see `_results_of`
+        self._next: tuple[str, Result] | None = None
+        self._finished: set[str] = set()
         super().__init__(*args, **kwargs)
         self.resolver = resolver if resolver is not None else self.TASK.resolver(self.task_config, None, None)
 
@@ -103,13 +108,54 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
             for unit in self.TASK.units(self.split_docs(split, RejectLog()), cfg, RejectLog()):
                 yield from self.TASK.requests(self.TASK.prepare(unit, cfg), cfg, {})
 
+    def _stream_results(self) -> Iterator[tuple[str, Result]]:
+        """One engine run over every split's units, in split order: the workers start a
+        split's first units while the last of the split before still run, instead of
+        idling at each split's end. Results stay in unit order, so the output is unchanged."""
+        cfg = self.task_config
+        order: deque[str] = deque()  # the split of each unit handed to the engine, in order
+
+        def units():
+            for split in self.TASK.splits(cfg):
+                for unit in self.TASK.units(self.split_docs(split), cfg, self.report.rejects):
+                    if split in self._finished:  # capped by --num-samples: read no further
+                        break
+                    order.append(split)
+                    yield unit
+
+        for result in engine.run(self.TASK, cfg, units(), self.resolver, self.num_proc, self.engine, self.ray_address):
+            yield order.popleft(), result
+
+    def _results_of(self, split: str) -> Iterator[Result]:
+        """The split's results from the shared stream (a split's stale results, left in
+        flight by a --num-samples cap, are dropped). A split asked out of order (a streaming
+        read) gets an engine run of its own."""
+        cfg = self.task_config
+        splits = self.TASK.splits(cfg)
+        if self._finished != set(splits[:splits.index(split)]):
+            units = self.TASK.units(self.split_docs(split), cfg, self.report.rejects)
+            yield from engine.run(self.TASK, cfg, units, self.resolver, self.num_proc, self.engine, self.ray_address)
+            return
+        if self._stream is None:
+            self._stream = self._stream_results()
+        while True:
+            if self._next is None:
+                self._next = next(self._stream, None)
+                if self._next is None:
+                    return
+            owner, result = self._next
+            if owner != split and owner not in self._finished:
+                return  # the next split's: kept for its own call
+            self._next = None
+            if owner == split:
+                yield result
+
     def _generate_examples(self, split: str):
         cfg = self.task_config
-        units = self.TASK.units(self.split_docs(split), cfg, self.report.rejects)
         found, yielded = False, 0
         progress = tqdm(desc=f"{self.TASK.name} {cfg.config_name} {split}", unit="unit", disable=None, leave=False)
         try:
-            for result in engine.run(self.TASK, cfg, units, self.resolver, self.num_proc, self.engine, self.ray_address):
+            for result in self._results_of(split):
                 found = True
                 progress.update()
                 self.report.add(split, result)
@@ -120,6 +166,9 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
                     yield sample["id"], sample
         finally:
             progress.close()
+            self._finished.add(split)
+            if split == self.TASK.splits(cfg)[-1] and self._stream is not None:
+                self._stream.close()  # stops the engine if a --num-samples cap left units in flight
         if not found and split == self.TASK.splits(cfg)[0]:
             raise NotEnoughData(self.TASK.not_enough(cfg, self.report.rejects))
         # a small corpus may leave too few items for a validation or test sample

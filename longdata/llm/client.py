@@ -27,10 +27,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import openai
-from openai.types.chat import ChatCompletion
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -40,6 +38,9 @@ from tenacity import (
     wait_random,
 )
 from tqdm.auto import tqdm
+
+if TYPE_CHECKING:
+    import openai
 
 from ..seeding import stable_hash
 from .cache import CachedResponse, ResponseCache, request_key
@@ -179,6 +180,8 @@ class ChatClient:
         self.cache.close()
 
     def client(self) -> openai.AsyncOpenAI:
+        import openai  # here, not at the top: an offline build never pays its import (~0.8 s)
+
         api_key = os.environ.get(self.api_key_env)
         if not api_key:
             raise LLMUnavailableError(
@@ -210,6 +213,8 @@ def cached_response(text: str | None, usage: dict | None, messages: Sequence[dic
 
 def fault_kind(exc: BaseException) -> str | None:
     """The stats key of a transient fault, or None when retrying cannot help."""
+    import openai
+
     if isinstance(exc, openai.APITimeoutError):
         return "timeout"
     if isinstance(exc, openai.APIConnectionError):
@@ -335,6 +340,8 @@ class _Session:
         return resp
 
     async def _attempt(self, call: ChatCall) -> CachedResponse:
+        from openai.types.chat import ChatCompletion
+
         if self._client is None:
             self._client = self.gen.client()
         self.stats.api_calls += 1
