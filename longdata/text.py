@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import numpy as np
 
@@ -80,22 +79,14 @@ def split_sentences(text: str, lang: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text, lang)]
 
 
-@lru_cache(maxsize=1)
-def _jieba():
-    import logging
-
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
-
-
 def word_count(text: str, lang: str) -> int:
-    """Words: jieba tokens (dictionary only, no HMM: twice as fast; without whitespace and
-    punctuation) for zh, whitespace tokens otherwise."""
+    """Words: jieba's tokens (dictionary only, no HMM) for zh, from `rjieba` (jieba-rs: the
+    same dictionary and route, the same tokens, ~20x faster than jieba's Python), without
+    whitespace and punctuation; whitespace tokens otherwise."""
     if lang == "zh":
-        return sum(1 for w in _jieba().cut(text, HMM=False) if w.strip() and not _is_punct(w))
+        import rjieba
+
+        return sum(1 for w in rjieba.cut(text, hmm=False) if w.strip() and not _is_punct(w))
     return len(text.split())
 
 
