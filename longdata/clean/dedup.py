@@ -92,23 +92,28 @@ def shingles(text: str, lang: str, n: int = 5) -> list[str]:
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _POLY = np.uint64(0x100000001B3)
 _POWERS = np.ones(1, dtype=np.uint64)
+_INVERSE = np.ones(1, dtype=np.uint64)
 
 
-def _powers(size: int) -> np.ndarray:
-    """_POLY ** k modulo 2^64 for k < size (grown on demand and kept)."""
-    global _POWERS
+def _powers(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """_POLY ** k and its inverse modulo 2^64 (_POLY is odd) for k < size, grown on demand."""
+    global _POWERS, _INVERSE
     if len(_POWERS) < size:
-        grown = np.full(max(size, 2 * len(_POWERS)), _POLY, dtype=np.uint64)
+        size = max(size, 2 * len(_POWERS))
+        grown = np.full(size, _POLY, dtype=np.uint64)
         grown[0] = 1
         _POWERS = np.cumprod(grown)  # uint64 products wrap: arithmetic modulo 2^64
-    return _POWERS[:size]
+        grown[1:] = np.uint64(pow(int(_POLY), -1, 2 ** 64))
+        _INVERSE = np.cumprod(grown)
+    return _POWERS[:size], _INVERSE[:size]
 
 
 def _word_hashes(chars: np.ndarray, first: np.ndarray) -> np.ndarray:
     """One 64-bit hash per word: `chars` holds the words' code points back to back and
-    `first` where each word starts; a polynomial over the code points, then a finaliser."""
-    position = np.arange(len(chars)) - np.repeat(first, np.diff(np.append(first, len(chars))))
-    h = np.add.reduceat(chars.astype(np.uint64) * _powers(int(position.max()) + 1)[position], first)
+    `first` where each word starts. A polynomial over the code points (positions counted
+    from the batch's start, then shifted to the word's by the inverse power), finalised."""
+    powers, inverse = _powers(len(chars))
+    h = np.add.reduceat(chars.astype(np.uint64) * powers[:len(chars)], first) * inverse[first]
     h = (h ^ (h >> np.uint64(31))) * _MIX
     return h ^ (h >> np.uint64(29))
 
