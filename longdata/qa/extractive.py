@@ -2,10 +2,12 @@
 keywords and answers by quoting the passage verbatim. No model, no network."""
 from __future__ import annotations
 
+import importlib.util
 import math
 import re
 from collections import Counter
 from functools import lru_cache
+from pathlib import Path
 from typing import Sequence
 
 from ..prompts import load_template
@@ -36,15 +38,17 @@ _ZH_POS = ("n", "nr", "ns", "nt", "nz", "vn", "eng")
 
 
 @lru_cache(maxsize=1)
-def _jieba_analyse():
-    import logging
-
-    import jieba
-    import jieba.analyse
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()  # the dictionary load (~1.5 s) happens here, once per process
-    return jieba.analyse
+def _idf() -> tuple[dict[str, float], float]:
+    """jieba's IDF table and its median, read as `jieba.analyse` reads them but without
+    importing it: that import loads jieba's word and part-of-speech dictionaries (~2.5 s
+    per process), which the tagging here (rjieba) does not need."""
+    spec = importlib.util.find_spec("jieba")
+    path = Path(next(iter(spec.submodule_search_locations))) / "analyse" / "idf.txt"
+    freq: dict[str, float] = {}
+    for line in path.read_bytes().decode("utf-8").splitlines():
+        word, value = line.strip().split(" ")
+        freq[word] = float(value)
+    return freq, sorted(freq.values())[len(freq) // 2]
 
 
 class ExtractiveGenerator:
@@ -54,9 +58,12 @@ class ExtractiveGenerator:
     local = True  # pure CPU and stateless: the task runs it inside its worker processes
 
     def warm_up(self, lang: str) -> None:
-        """Load jieba's dictionaries now, so forked workers inherit them instead of each loading them."""
+        """Load the IDF table and rjieba's dictionary now (each worker, while the main process reads)."""
         if lang == "zh":
-            _jieba_analyse()
+            import rjieba
+
+            _idf()
+            rjieba.tag("预热", hmm=False)
 
     def make_qas(self, requests: Sequence[QARequest]) -> list[QA | Reject]:
         return [self.make_qa(r) for r in requests]
@@ -138,13 +145,14 @@ def _keywords(passage: str, lang: str, sentences: list[str]) -> list[str]:
 
 def _zh_keywords(passage: str, top: int) -> list[str]:
     """TF-IDF over the passage's nouns with jieba's IDF table, as jieba.analyse does, but
-    tagged from the dictionary alone (no HMM): many times faster, same nouns in practice."""
-    import jieba.posseg
+    tagged from the dictionary alone (no HMM), by rjieba (jieba-rs: jieba's dictionary and
+    tags, ~20x faster than jieba.posseg; the same nouns on 544 real articles, test)."""
+    import rjieba
 
-    tfidf = _jieba_analyse().default_tfidf
-    tf = Counter(p.word for p in jieba.posseg.cut(passage, HMM=False)
-                 if p.flag in _ZH_POS and len(p.word) >= 2 and p.word not in _ZH_STOP and not p.word.isdigit())
-    score = {w: n * tfidf.idf_freq.get(w, tfidf.median_idf) for w, n in tf.items()}
+    idf, median = _idf()
+    tf = Counter(word for word, flag in rjieba.tag(passage, hmm=False)
+                 if flag in _ZH_POS and len(word) >= 2 and word not in _ZH_STOP and not word.isdigit())
+    score = {w: n * idf.get(w, median) for w, n in tf.items()}
     return sorted(score, key=lambda w: (-score[w], w))[:top]
 
 
