@@ -87,14 +87,22 @@ def map_ordered(fn, items: Iterable, num_proc: int = 1) -> Iterator:
 _SHARED: dict[tuple, Any] = {}  # pools kept for the runs of this process
 
 
-def _shared_pool(num_proc: int, warm_up, lang: str) -> tuple[tuple, Any]:
+def _warm(tokenizer: str, warm_up, lang: str) -> None:
+    """A pooled worker's start: its token counter and the resolver's dictionaries."""
+    get_counter(tokenizer)
+    if warm_up is not None:
+        warm_up(lang)
+
+
+def _shared_pool(num_proc: int, warm_up, lang: str, tokenizer: str) -> tuple[tuple, Any]:
     """A pool kept across runs (a build's splits, a run's configs): forked once, and its
-    workers load the resolver's dictionaries themselves, in parallel, while this process
-    reads the first units (forking after loading them here would make that serial)."""
-    key = (num_proc, getattr(warm_up, "__qualname__", None), lang)
+    workers load the token counter and the resolver's dictionaries themselves, in
+    parallel, while this process reads the first units (loading them here before forking
+    would make that serial)."""
+    key = (num_proc, getattr(warm_up, "__qualname__", None), lang, tokenizer)
     if key not in _SHARED:
-        ctx = multiprocessing.get_context("fork")
-        _SHARED[key] = ctx.Pool(num_proc, initializer=warm_up, initargs=(lang,)) if warm_up else ctx.Pool(num_proc)
+        _SHARED[key] = multiprocessing.get_context("fork").Pool(num_proc, initializer=_warm,
+                                                                initargs=(tokenizer, warm_up, lang))
     return key, _SHARED[key]
 
 
@@ -106,11 +114,10 @@ def _close_pools() -> None:
 
 def run(task: Task, cfg, units: Iterable[Any], resolver: Resolver | None = None, num_proc: int = 1) -> Iterator[Result]:
     """One `Result` per unit, in unit order. Stopping the iteration early stops the pool."""
-    get_counter(cfg.tokenizer)  # loaded once, before the workers fork
     in_worker = resolver is None or resolver.local
     warm_up = getattr(resolver, "warm_up", None)
     if in_worker and num_proc > 1:
-        key, pool = _shared_pool(num_proc, warm_up, cfg.lang)
+        key, pool = _shared_pool(num_proc, warm_up, cfg.lang, cfg.tokenizer)
         finished = False
         try:
             yield from ordered(pool, _whole, ((task, u, cfg, resolver) for u in units), 4 * num_proc)
@@ -119,6 +126,7 @@ def run(task: Task, cfg, units: Iterable[Any], resolver: Resolver | None = None,
             if not finished:  # jobs still in flight belong to no one now
                 _SHARED.pop(key).terminate()
         return
+    get_counter(cfg.tokenizer)  # loaded once, before any worker forks
     if warm_up is not None:
         warm_up(cfg.lang)
     if in_worker:
