@@ -184,12 +184,12 @@ def top_ngram_share(s: Stats, c: FilterConfig) -> str | None:
         return None
     total = int(sizes.sum()) or 1
     ends = np.concatenate([[0], np.cumsum(sizes)])
+    widest = {k: int((ends[k:] - ends[:-k]).max()) for k in c.max_top_ngram_share if k <= len(ids)}  # characters
     key, span = ids, sizes  # the n-gram starting at each position: its id, its characters
     top = int(np.max(np.unique(ids, return_counts=True)[1]))
     for n in range(2, max(c.max_top_ngram_share, default=1) + 1):
         m = len(ids) - n + 1
-        if m <= 0 or all(top * int((ends[k:] - ends[:-k]).max()) <= limit * total
-                         for k, limit in c.max_top_ngram_share.items() if n <= k <= len(ids)):
+        if m <= 0 or all(top * chars <= c.max_top_ngram_share[k] * total for k, chars in widest.items() if k >= n):
             return None
         _, key = np.unique(key[:m] * (int(ids.max()) + 1) + ids[n - 1:], return_inverse=True)
         span = span[:m] + sizes[n - 1:]
