@@ -72,6 +72,10 @@ class Stats:
         return classify(self.cps, "space")
 
     @cached_property
+    def alnum(self) -> np.ndarray:
+        return classify(self.cps, "alnum")
+
+    @cached_property
     def words(self) -> list[str]:
         """Words holding a letter or digit: jieba's segmentation (dictionary only) for zh,
         from `rjieba` (jieba-rs: the same dictionary and route, identical words, ~20x
@@ -85,7 +89,7 @@ class Stats:
             return []
         visible = ~self.spaces  # the tokens are the runs of visible characters
         starts = np.flatnonzero(visible & ~np.concatenate([[False], visible[:-1]]))
-        return list(compress(tokens, np.logical_or.reduceat(classify(self.cps, "alnum"), starts).tolist()))
+        return list(compress(tokens, np.logical_or.reduceat(self.alnum, starts).tolist()))
 
     def has_words(self, k: int) -> bool:
         """Whether the text has at least k words, segmenting only when the bound cannot tell."""
@@ -105,13 +109,13 @@ class Stats:
         starts = block.copy()
         starts[1:] &= ~block[:-1]
         per_block = np.bincount(np.cumsum(starts)[han]) if han.any() else np.zeros(0, dtype=np.int64)
-        alone = np.count_nonzero(classify(c, "alnum") & ~block)
+        alone = np.count_nonzero(self.alnum & ~block)
         return int((-(-per_block // LONGEST_DICTIONARY_WORD)).sum() + alone)
 
     @cached_property
     def most_words(self) -> int:
         """An upper bound on `len(words)`: every word holds a letter or a digit."""
-        return int(np.count_nonzero(classify(self.cps, "alnum")))
+        return int(np.count_nonzero(self.alnum))
 
     @property
     def lines(self) -> list[str]:
