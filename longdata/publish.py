@@ -30,6 +30,10 @@ ROW_GROUP_BYTES = 100 * 10**6  # uncompressed; the viewer reads row groups up to
 SHARD_BYTES = 500 * 10**6  # uncompressed, as datasets' push_to_hub shards
 SPLIT_RE = re.compile(r"^\w+(\.\w+)*$")  # what datasets accepts as a split name
 CDC_OPTIONS = datasets.config.DEFAULT_CDC_OPTIONS  # content-defined pages: Xet dedups re-uploads
+# zstd level 3 (zstd's own default): on a zh-32k train split 3.8x smaller than parquet's
+# default snappy (23.5 MB against 89.7 MB) and faster to write (0.74 s against 0.85 s),
+# since snappy gains little on CJK text; every parquet reader the Hub uses reads zstd
+COMPRESSION, COMPRESSION_LEVEL = "zstd", 3
 
 
 def row_groups(table: pa.Table, max_bytes: int) -> Iterator[pa.Table]:
@@ -67,7 +71,8 @@ class _ShardWriter:
 
     def __init__(self, path: Path, schema: pa.Schema, max_bytes: int):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.writer = pq.ParquetWriter(path, schema, write_page_index=True, use_content_defined_chunking=CDC_OPTIONS)
+        self.writer = pq.ParquetWriter(path, schema, compression=COMPRESSION, compression_level=COMPRESSION_LEVEL,
+                                       write_page_index=True, use_content_defined_chunking=CDC_OPTIONS)
         self.max_bytes, self.buffer, self.buffered = max_bytes, [], 0
 
     def add(self, part: pa.Table) -> None:
