@@ -17,18 +17,20 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-import datasets
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .builders import BUILDERS
 from .config import TaskConfig, add_flags, from_flags, multi_values, option
 from .documents import RejectLog
 from .llm.client import ChatClient, LLMUnavailableError
 from .llm.options import LLMOptions
-from .publish import publish_config
 from .report import Report, summary
+from .splits import SplitResults
 from .tasks import TASKS, Task
+
+if TYPE_CHECKING:
+    import datasets
+
 
 RESUME = "Answered requests are cached; run the same command again to resume."
 
@@ -95,6 +97,16 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def build_modules():
+    """(BUILDERS, publish_config), imported on first use: with `datasets`, pandas and
+    matplotlib they take ~2 s, which the first build's workers, handed their first units
+    before (`SplitResults.start`), overlap instead of waiting for."""
+    from .builders import BUILDERS
+    from .publish import publish_config
+
+    return BUILDERS, publish_config
+
+
 class BuildError(RuntimeError):
     """A configuration that cannot work, said plainly (datasets wraps our errors)."""
 
@@ -107,19 +119,25 @@ def builder_cache(out: Path, dataset: str, config: str) -> Path:
 def build_config(task: Task, cfg: TaskConfig, out: Path, *, resolver=None, num_proc: int = 1, engine: str = "local",
                  ray_address: str | None = None):
     """Run the builder for one config; returns (the non-empty splits memory-mapped from
-    `builder_cache`, the builder, its report). Remove the cache once published."""
+    `builder_cache`, the builder, its report). Remove the cache once published. The
+    workers get their first units before the builders are imported (see `SplitResults.start`)."""
     report = Report(RejectLog(out / "rejects" / f"{task.name}-{cfg.config_name}.jsonl"))
     cache = builder_cache(out, task.name, cfg.config_name)
     shutil.rmtree(cache, ignore_errors=True)  # never reuse a stale build
-    builder = BUILDERS[task.name](task_config=cfg, cache_dir=str(cache), resolver=resolver, report=report,
-                                  num_proc=num_proc, engine=engine, ray_address=ray_address)
+    results = SplitResults(task, cfg, report, resolver, num_proc, engine, ray_address)
     try:
+        results.start()
+        builders, _ = build_modules()
+        builder = builders[task.name](task_config=cfg, cache_dir=str(cache), results=results)
         builder.download_and_prepare()
     except Exception as err:
         cause = err.__cause__ or err  # datasets wraps what the generator raised
         raise BuildError(str(cause)) from cause
     finally:
+        results.close()
         report.rejects.close()
+    import datasets
+
     splits = datasets.DatasetDict({name: builder.as_dataset(split=name) for name, info in builder.info.splits.items()
                                    if info.num_examples})
     if not splits:
@@ -153,8 +171,8 @@ def plan_llm(run: RunOptions, llm: LLMOptions, plans, chat: ChatClient) -> int |
             resolver = task.resolver(cfg, llm, chat)
             if resolver is None or not hasattr(resolver, "planned_calls"):
                 continue
-            builder = BUILDERS[task.name](task_config=cfg, resolver=resolver)
-            for call in resolver.planned_calls(list(builder.planned_requests())):
+            planned = SplitResults(task, cfg, Report(), resolver).planned_requests()
+            for call in resolver.planned_calls(list(planned)):
                 calls.setdefault(call.key, call)
     print(plan_cost(chat, list(calls.values()), llm.llm_max_tokens, llm.price_in, llm.price_out, batch=llm.llm_batch))
     if llm.dry_run:
@@ -217,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"{report.rejects.path}", file=sys.stderr)
                 return 2
             manifest = manifest_for(task, cfg, splits, report, resolver, inputs, run.license)
+            _, publish_config = build_modules()
             publish_config(repo_dir, task.name, cfg.config_name, splits, manifest)
             shutil.rmtree(builder_cache(out, task.name, cfg.config_name))
             print(summary(task, cfg.config_name, splits, report, repo_dir, time.time() - started,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import datasets
+from typing import TYPE_CHECKING
 
 from .counts import Counts
 from .documents import RejectLog
 from .tasks.base import Result, Task
+
+if TYPE_CHECKING:
+    import datasets
 
 
 @dataclass

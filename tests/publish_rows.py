@@ -8,7 +8,9 @@ import socket
 import datasets
 import pytest
 
-from longdata.tasks.multidoc import FEATURES
+from longdata.tasks import TASKS
+
+FEATURES = TASKS["multidoc-paraphrase"].features
 
 MANIFEST = {  # the shape longdata.generate writes
     "version": "0.1.0",

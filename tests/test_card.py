@@ -12,8 +12,10 @@ from publish_rows import MANIFEST, make_splits
 from longdata.card import refresh_card, size_category
 from longdata.cli import main
 from longdata.publish import publish_config
+from longdata.tasks import TASKS
 from longdata.tasks.multidoc_stats import plots, split_stats
-from longdata.tasks.multidoc import FEATURES
+
+FEATURES = TASKS["multidoc-paraphrase"].features
 
 NAME = "multidoc-paraphrase"
 # Subsets of the Hub's official lists (huggingface.co/docs/hub/repositories-licenses, ISO 639-1

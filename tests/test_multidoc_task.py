@@ -67,6 +67,28 @@ def test_output_does_not_depend_on_process_count():
     assert build(docs, num_proc=1)[0] == build(docs, num_proc=2)[0]
 
 
+def test_a_started_pooled_run_hands_out_units_before_it_is_iterated():
+    cfg = multidoc.MultidocConfig(lang="en", max_tokens=4096, group_size=10, turns=3)
+    task = multidoc.MultidocTask()
+    handed = []
+
+    def units():
+        for unit in task.units([doc(i) for i in range(120)], cfg, RejectLog()):
+            handed.append(unit)
+            yield unit
+
+    run = engine.run(task, cfg, units(), ExtractiveGenerator(), num_proc=2)
+    engine.start(run)
+    assert len(handed) == 8  # four jobs per worker in flight, none of them asked for yet
+    started = [s for r in run for s in r.samples]
+    assert len(handed) == 12 and started == build([doc(i) for i in range(120)], group_size=10)[0]
+    stopped = engine.run(task, cfg, task.units([doc(i) for i in range(120)], cfg, RejectLog()), ExtractiveGenerator(), 2)
+    engine.start(stopped)
+    stopped.close()  # its jobs in flight are dropped with the pool; the next run gets a new one
+    assert [s for r in engine.run(task, cfg, task.units([doc(i) for i in range(120)], cfg, RejectLog()),
+                                  ExtractiveGenerator(), 2) for s in r.samples] == started
+
+
 def test_seed_changes_the_layout():
     docs = [doc(i) for i in range(20)]
     a, _ = build(docs, seed=1)

@@ -10,7 +10,9 @@ import pyarrow.parquet as pq
 from publish_rows import row
 
 from longdata.publish import ROW_GROUP_BYTES, row_groups, write_split
-from longdata.tasks.multidoc import FEATURES
+from longdata.tasks import TASKS
+
+FEATURES = TASKS["multidoc-paraphrase"].features
 
 LIMIT = 4_000_000  # a small stand-in for ROW_GROUP_BYTES, so megabyte rows exercise it
 

@@ -58,17 +58,34 @@ def windows(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def ordered(pool, fn, jobs: Iterable, depth: int) -> Iterator:
+class Ordered:
     """`fn` over `jobs` in the pool, results in job order, with at most `depth` jobs in
     flight: the main process reads the next units while the workers run, and a slow unit
-    holds back only its own result, not a whole window."""
-    pending: deque = deque()
-    for job in jobs:
-        pending.append(pool.apply_async(fn, (job,)))
-        if len(pending) >= depth:
-            yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()
+    holds back only its own result, not a whole window. `fill` hands out jobs without
+    waiting for a result (a run started before its results are wanted)."""
+
+    def __init__(self, pool, fn, jobs: Iterable, depth: int):
+        self.pool, self.fn, self.jobs, self.depth = pool, fn, iter(jobs), depth
+        self.pending: deque = deque()
+        self.exhausted = False
+
+    def fill(self) -> None:
+        while not self.exhausted and len(self.pending) < self.depth:
+            job = next(self.jobs, _END)
+            if job is _END:
+                self.exhausted = True
+            else:
+                self.pending.append(self.pool.apply_async(self.fn, (job,)))
+
+    def __iter__(self) -> Iterator:
+        while True:
+            self.fill()
+            if not self.pending:
+                return
+            yield self.pending.popleft().get()
+
+
+_END = object()
 
 
 def map_ordered(fn, items: Iterable, num_proc: int = 1) -> Iterator:
@@ -79,7 +96,7 @@ def map_ordered(fn, items: Iterable, num_proc: int = 1) -> Iterator:
         return
     pool = multiprocessing.get_context("fork").Pool(num_proc)
     try:
-        yield from ordered(pool, fn, items, 4 * num_proc)
+        yield from Ordered(pool, fn, items, 4 * num_proc)
     finally:
         pool.terminate()
 
@@ -112,20 +129,58 @@ def _close_pools() -> None:
         _SHARED.popitem()[1].terminate()
 
 
+class PooledRun:
+    """Units with a local resolver in the shared pool, each prepared, answered and
+    assembled in one job. `start` forks (or reuses) the pool and hands the workers their
+    first units before any result is wanted; iterating starts it if need be. Stopping
+    early, or `close`, stops the pool: jobs still in flight belong to no one."""
+
+    def __init__(self, task: Task, cfg, units: Iterable[Any], resolver: Resolver | None, num_proc: int):
+        self.jobs = ((task, u, cfg, resolver) for u in units)
+        self.pool_args = (num_proc, getattr(resolver, "warm_up", None), cfg.lang, cfg.tokenizer)
+        self.key: tuple | None = None
+        self.ordered: Ordered | None = None
+        self.results: Iterator[Result] | None = None
+
+    def start(self) -> None:
+        if self.ordered is None:
+            self.key, pool = _shared_pool(*self.pool_args)
+            self.ordered = Ordered(pool, _whole, self.jobs, 4 * self.pool_args[0])
+        self.ordered.fill()
+
+    def __iter__(self) -> Iterator[Result]:
+        return self
+
+    def __next__(self) -> Result:
+        if self.results is None:
+            self.results = self._in_order()
+        return next(self.results)
+
+    def _in_order(self) -> Iterator[Result]:
+        self.start()
+        try:
+            yield from self.ordered
+        finally:  # also when dropped unfinished
+            self.close()
+
+    def close(self) -> None:
+        if self.ordered is not None and self.ordered.pending and self.key in _SHARED:
+            _SHARED.pop(self.key).terminate()
+
+
 def run(task: Task, cfg, units: Iterable[Any], resolver: Resolver | None = None, num_proc: int = 1) -> Iterator[Result]:
     """One `Result` per unit, in unit order. Stopping the iteration early stops the pool."""
     in_worker = resolver is None or resolver.local
-    warm_up = getattr(resolver, "warm_up", None)
     if in_worker and num_proc > 1:
-        key, pool = _shared_pool(num_proc, warm_up, cfg.lang, cfg.tokenizer)
-        finished = False
-        try:
-            yield from ordered(pool, _whole, ((task, u, cfg, resolver) for u in units), 4 * num_proc)
-            finished = True
-        finally:
-            if not finished:  # jobs still in flight belong to no one now
-                _SHARED.pop(key).terminate()
-        return
+        return PooledRun(task, cfg, units, resolver, num_proc)
+    return _unpooled(task, cfg, units, resolver, num_proc)
+
+
+def _unpooled(task: Task, cfg, units: Iterable[Any], resolver: Resolver | None,
+                           num_proc: int) -> Iterator[Result]:
+    """A local resolver in this process, or a remote one (an LLM) in windows of units."""
+    in_worker = resolver is None or resolver.local
+    warm_up = getattr(resolver, "warm_up", None)
     get_counter(cfg.tokenizer)  # loaded once, before any worker forks
     if warm_up is not None:
         warm_up(cfg.lang)

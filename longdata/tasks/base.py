@@ -10,16 +10,22 @@ else (CLI, builder, engine, publish, card, summary) is generic over tasks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Iterator, Protocol, Sequence
-
-import datasets
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Protocol, Sequence
 
 from ..config import TaskConfig
 from ..counts import Counts
 from ..documents import Document, ReadOptions, RejectLog
 from ..seeding import unit_interval
+
+if TYPE_CHECKING:
+    import datasets
+    import pyarrow as pa
+
+# A column type as plain data: a `datasets.Value` dtype ("string", "int32"), [item] for a
+# list, {field: type} for a struct.
+Column = Any
 
 
 @dataclass
@@ -47,7 +53,7 @@ class Task:
 
     name: ClassVar[str]                   # "book-summary": the folder and Hub repo name
     Config: ClassVar[type[TaskConfig]]    # ONE dataclass: CLI flags and BuilderConfig derive from it
-    features: ClassVar[datasets.Features]
+    columns: ClassVar[dict[str, Column]]  # the features as plain data: see `features`
     description: ClassVar[str]
     default_config: ClassVar[str] = "zh-32k"
     stats_columns: ClassVar[tuple[str, ...]] = ("lang", "num_tokens")
@@ -57,6 +63,13 @@ class Task:
     # the columns naming the source documents a sample was made from (the leakage guard of
     # evaluation sets reads them)
     source_columns: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def features(self) -> datasets.Features:
+        """The `datasets.Features` of `columns`. Kept as plain data so that the task modules
+        load without `datasets`: a worker pool then starts before that ~1.3 s import (see
+        `generate.main`)."""
+        return _features(type(self))
 
     @property
     def card(self) -> str:
@@ -167,3 +180,18 @@ def _merged(by_split: dict) -> dict:
         for key, n in counter.items():
             total[key] = total.get(key, 0) + n
     return total
+
+
+@lru_cache(maxsize=None)
+def _features(task: type[Task]) -> datasets.Features:
+    import datasets
+
+    def feature(column: Column):
+        if isinstance(column, str):
+            return datasets.Value(column)
+        if isinstance(column, list):
+            (item,) = column
+            return datasets.List(feature(item))
+        return {name: feature(c) for name, c in column.items()}
+
+    return datasets.Features(feature(task.columns))

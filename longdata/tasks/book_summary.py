@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import datasets
 
 from ..books import Book, Chapter, book_key, informative, read_books
 from ..config import TaskConfig, option
@@ -29,18 +28,18 @@ from .base import Result, Task
 NAME = "book-summary"
 SOURCES = ("given", "llm", "outline")
 
-FEATURES = datasets.Features({
-    "id": datasets.Value("string"),
-    "messages": datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")}),
-    "lang": datasets.Value("string"),
-    "book_id": datasets.Value("string"),
-    "part": datasets.Value("int32"),
-    "num_parts": datasets.Value("int32"),
-    "chapters": datasets.List(datasets.Value("int32")),
-    "num_tokens": datasets.Value("int32"),
-    "summary_source": datasets.Value("string"),
-    "source": datasets.Value("string"),
-})
+COLUMNS = {
+    "id": "string",
+    "messages": [{"role": "string", "content": "string"}],
+    "lang": "string",
+    "book_id": "string",
+    "part": "int32",
+    "num_parts": "int32",
+    "chapters": ["int32"],
+    "num_tokens": "int32",
+    "summary_source": "string",
+    "source": "string",
+}
 
 
 @dataclass
@@ -212,7 +211,7 @@ class BookSummaryTask(Task):
 
     name = NAME
     Config = BookSummaryConfig
-    features = FEATURES
+    columns = COLUMNS
     source_columns = ("book_id",)
     description = "Whole books (or parts of whole chapters) with their summaries, for long-input summarisation."
     stats_columns = ("lang", "num_tokens", "num_parts", "summary_source")

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-import datasets
 
 from ..config import option
 from ..counts import Counts
@@ -28,20 +27,20 @@ from .eval_base import EvalConfig, EvalTask
 
 NAME = "eval-needle"
 
-FEATURES = datasets.Features({
-    "id": datasets.Value("string"),
-    "messages": datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")}),
-    "lang": datasets.Value("string"),
-    "num_tokens": datasets.Value("int32"),
-    "length": datasets.Value("int32"),
-    "depth": datasets.Value("float32"),
-    "depths_reached": datasets.List(datasets.Value("float32")),
-    "num_needles": datasets.Value("int32"),
-    "needles": datasets.List(datasets.Value("string")),
-    "needle_sentences": datasets.List(datasets.Value("string")),
-    "question": datasets.Value("string"),
-    "source_ids": datasets.List(datasets.Value("string")),
-})
+COLUMNS = {
+    "id": "string",
+    "messages": [{"role": "string", "content": "string"}],
+    "lang": "string",
+    "num_tokens": "int32",
+    "length": "int32",
+    "depth": "float32",
+    "depths_reached": ["float32"],
+    "num_needles": "int32",
+    "needles": ["string"],
+    "needle_sentences": ["string"],
+    "question": "string",
+    "source_ids": ["string"],
+}
 
 
 def _int_list(text: str, flag: str, parse=int) -> list[int]:
@@ -138,7 +137,7 @@ class NeedleTask(EvalTask):
 
     name = NAME
     Config = NeedleConfig
-    features = FEATURES
+    columns = COLUMNS
     description = "Needle in a haystack: fictional facts at set depths of held-out text, single and multi-needle."
     stats_columns = ("lang", "num_tokens", "length", "depth", "num_needles")
 

@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-import datasets
 
 from ..config import option
 from ..counts import Counts
@@ -35,26 +34,26 @@ ABSTRACT_RESERVE = 256  # tokens kept free for the abstract
 MIN_SENTENCE_CHARS = 8  # shorter sentences are not evidence of copying
 _CLAUSE = re.compile(r"[，,；;：:、]")
 
-FEATURES = datasets.Features({
-    "id": datasets.Value("string"),
-    "messages": datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")}),
-    "lang": datasets.Value("string"),
-    "num_tokens": datasets.Value("int32"),
-    "answer": datasets.Value("int32"),
-    "num_paragraphs": datasets.Value("int32"),
-    "position": datasets.Value("float32"),
-    "source_ids": datasets.List(datasets.Value("string")),
-    "summary_source": datasets.Value("string"),
+COLUMNS = {
+    "id": "string",
+    "messages": [{"role": "string", "content": "string"}],
+    "lang": "string",
+    "num_tokens": "int32",
+    "answer": "int32",
+    "num_paragraphs": "int32",
+    "position": "float32",
+    "source_ids": ["string"],
+    "summary_source": "string",
     # LongBench's fields
-    "input": datasets.Value("string"),
-    "context": datasets.Value("string"),
-    "answers": datasets.List(datasets.Value("string")),
-    "length": datasets.Value("int32"),
-    "dataset": datasets.Value("string"),
-    "language": datasets.Value("string"),
-    "all_classes": datasets.Value("string"),
-    "_id": datasets.Value("string"),
-})
+    "input": "string",
+    "context": "string",
+    "answers": ["string"],
+    "length": "int32",
+    "dataset": "string",
+    "language": "string",
+    "all_classes": "string",
+    "_id": "string",
+}
 
 
 @dataclass
@@ -142,7 +141,7 @@ class RetrievalTask(EvalTask):
 
     name = NAME
     Config = RetrievalConfig
-    features = FEATURES
+    columns = COLUMNS
     description = "Passage retrieval from held-out documents: name the paragraph an abstract comes from."
     stats_columns = ("lang", "num_tokens", "position", "summary_source")
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import datasets
 
 from ..chunking import chunk
 from ..clean.normalize import clean_text
@@ -29,17 +28,17 @@ NAME = "longdata-corpus"
 DEFAULT_MIN_WORDS = 16000
 DEMO_MIN_WORDS = 5000  # the bundled demo books are about 10k words long
 
-FEATURES = datasets.Features({
-    "id": datasets.Value("string"),
-    "text": datasets.Value("string"),
-    "lang": datasets.Value("string"),
-    "doc_id": datasets.Value("string"),
-    "chunk": datasets.Value("int32"),
-    "num_chunks": datasets.Value("int32"),
-    "num_tokens": datasets.Value("int32"),
-    "num_words": datasets.Value("int32"),
-    "source": datasets.Value("string"),
-})
+COLUMNS = {
+    "id": "string",
+    "text": "string",
+    "lang": "string",
+    "doc_id": "string",
+    "chunk": "int32",
+    "num_chunks": "int32",
+    "num_tokens": "int32",
+    "num_words": "int32",
+    "source": "string",
+}
 
 
 @dataclass
@@ -61,7 +60,7 @@ class LongCorpusTask(Task):
 
     name = NAME
     Config = LongCorpusConfig
-    features = FEATURES
+    columns = COLUMNS
     source_columns = ("doc_id",)
     description = "Long documents (over 16k words) for continued pre-training, cleaned and cut at paragraphs."
     stats_columns = ("lang", "num_tokens", "num_words", "num_chunks", "doc_id")

@@ -16,9 +16,7 @@ import heapq
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Iterable, Iterator
-
-import datasets
+from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator
 
 from ..config import TaskConfig, option
 from ..conversations import to_messages
@@ -28,6 +26,9 @@ from ..documents import Document, RejectLog, corpus_files, iter_records
 from ..mixing import (COMPONENTS, Bin, allocate, component_counts, largest_remainder, parse_components,
                       parse_length_target)
 from ..seeding import stable_hash
+
+if TYPE_CHECKING:
+    import datasets
 from ..text import cjk_ratio, detect_lang
 from ..tokens import get_counter
 from .base import Result, Task
@@ -35,14 +36,14 @@ from .base import Result, Task
 NAME = "mixture"
 SHORT_TEXT = 200  # characters
 
-FEATURES = datasets.Features({
-    "id": datasets.Value("string"),
-    "messages": datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")}),
-    "lang": datasets.Value("string"),
-    "num_tokens": datasets.Value("int32"),
-    "component": datasets.Value("string"),
-    "source": datasets.Value("string"),
-})
+COLUMNS = {
+    "id": "string",
+    "messages": [{"role": "string", "content": "string"}],
+    "lang": "string",
+    "num_tokens": "int32",
+    "component": "string",
+    "source": "string",
+}
 
 
 @dataclass
@@ -156,6 +157,8 @@ def chat_lang(text: str) -> str:
 
 def load_long(spec: str, config: str) -> tuple[str, datasets.Dataset]:
     """(label, train split) of a built long dataset, with a clear error when it cannot be used."""
+    import datasets  # here, not at the top: task modules load without it (see Task.features)
+
     path, name = long_spec(spec, config)
     try:
         ds = datasets.load_dataset(path, name, split="train")
@@ -249,7 +252,7 @@ class MixtureTask(Task):
 
     name = NAME
     Config = MixtureConfig
-    features = FEATURES
+    columns = COLUMNS
     description = "The training mix: long datasets with short instructions and long conversations, by count or ratio."
     stats_columns = ("lang", "num_tokens", "component")
     purpose = "mixture"

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
-import datasets
 
 from ..config import TaskConfig, option
 from ..chunking import chunk
@@ -24,20 +23,20 @@ NAME = "multidoc-paraphrase"
 ANSWER_STYLES = ("cite-quote", "quote-cite", "index-only", "no-quote")
 MIN_CHARS = {"zh": 60, "en": 200}
 
-FEATURES = datasets.Features({
-    "id": datasets.Value("string"),
-    "messages": datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")}),
-    "lang": datasets.Value("string"),
-    "num_docs": datasets.Value("int32"),
-    "gold_docs": datasets.List(datasets.Value("int32")),
-    "gold_positions": datasets.List(datasets.Value("float32")),
-    "num_tokens": datasets.Value("int32"),
-    "effective_ratio": datasets.Value("float32"),
-    "source_ids": datasets.List(datasets.Value("string")),
-    "generator": datasets.Value("string"),
-    "cues": datasets.List(datasets.List(datasets.Value("string"))),
-    "gold_ranks": datasets.List(datasets.Value("int32")),
-})
+COLUMNS = {
+    "id": "string",
+    "messages": [{"role": "string", "content": "string"}],
+    "lang": "string",
+    "num_docs": "int32",
+    "gold_docs": ["int32"],
+    "gold_positions": ["float32"],
+    "num_tokens": "int32",
+    "effective_ratio": "float32",
+    "source_ids": ["string"],
+    "generator": "string",
+    "cues": [["string"]],
+    "gold_ranks": ["int32"],
+}
 
 
 @dataclass
@@ -407,7 +406,7 @@ class MultidocTask(Task):
 
     name = NAME
     Config = MultidocConfig
-    features = FEATURES
+    columns = COLUMNS
     source_columns = ("source_ids",)
     description = "W-shaped multi-document QA whose answers quote the gold document's original text first."
     stats_columns = ("lang", "generator", "num_tokens", "num_docs", "gold_docs", "gold_positions", "effective_ratio",

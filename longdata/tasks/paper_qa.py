@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import datasets
 
 from ..config import option
 from ..counts import Counts
@@ -29,17 +28,17 @@ from .paper_summary import PaperConfig, PaperTask, fit_sections
 NAME = "paper-qa"
 TURN_TOKENS = 400  # kept free per turn for its question and quoting answer
 
-FEATURES = datasets.Features({
-    "id": datasets.Value("string"),
-    "messages": datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")}),
-    "lang": datasets.Value("string"),
-    "paper_id": datasets.Value("string"),
-    "passage_positions": datasets.List(datasets.Value("float32")),
-    "num_tokens": datasets.Value("int32"),
-    "effective_ratio": datasets.Value("float32"),
-    "generator": datasets.Value("string"),
-    "source": datasets.Value("string"),
-})
+COLUMNS = {
+    "id": "string",
+    "messages": [{"role": "string", "content": "string"}],
+    "lang": "string",
+    "paper_id": "string",
+    "passage_positions": ["float32"],
+    "num_tokens": "int32",
+    "effective_ratio": "float32",
+    "generator": "string",
+    "source": "string",
+}
 
 
 @dataclass
@@ -95,7 +94,7 @@ class PaperQATask(PaperTask):
 
     name = NAME
     Config = PaperQAConfig
-    features = FEATURES
+    columns = COLUMNS
     source_columns = ("paper_id",)
     description = "Questions about passages of a paper, asked over the whole paper; answers quote the passage first."
     stats_columns = ("lang", "num_tokens", "passage_positions", "effective_ratio")

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import datasets
 
 from ..config import TaskConfig, option
 from ..counts import Counts
@@ -27,17 +26,17 @@ from .base import Result, Task
 NAME = "paper-summary"
 MIN_SENTENCE_CHARS = 8  # shorter "sentences" (a number, a label) are not evidence of copying
 
-FEATURES = datasets.Features({
-    "id": datasets.Value("string"),
-    "messages": datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")}),
-    "lang": datasets.Value("string"),
-    "paper_id": datasets.Value("string"),
-    "title": datasets.Value("string"),
-    "num_tokens": datasets.Value("int32"),
-    "removed_sentences": datasets.Value("int32"),
-    "truncated": datasets.Value("bool"),
-    "source": datasets.Value("string"),
-})
+COLUMNS = {
+    "id": "string",
+    "messages": [{"role": "string", "content": "string"}],
+    "lang": "string",
+    "paper_id": "string",
+    "title": "string",
+    "num_tokens": "int32",
+    "removed_sentences": "int32",
+    "truncated": "bool",
+    "source": "string",
+}
 
 
 @dataclass
@@ -101,7 +100,7 @@ class PaperSummaryTask(PaperTask):
 
     name = NAME
     Config = PaperConfig
-    features = FEATURES
+    columns = COLUMNS
     source_columns = ("paper_id",)
     description = "Paper bodies with their abstracts as targets; abstract sentences repeated in the body removed."
     stats_columns = ("lang", "num_tokens", "removed_sentences", "truncated")
