@@ -111,10 +111,13 @@ def _config_row(config: str, summary: dict[str, dict], info: DatasetInfo, is_def
             f"| {_size(info.download_size)} |")
 
 
-def _summarise(task: Task, folder: Path, config: str) -> tuple[dict[str, dict], str]:
+def summarise(task: Task, folder: Path, config: str,
+              tables: dict[str, pa.Table] | None = None) -> tuple[dict[str, dict], str]:
     """Statistics of each split of a config and of all its splits together (`"all"`), and
-    the links to its plots (written here, while the columns are at hand)."""
-    tables = {split: read_columns(paths, task.stats_columns) for split, paths in split_files(folder, config).items()}
+    the links to its plots (written here, while the columns are at hand). The columns are
+    read from the config's parquet unless `tables` holds them by split (rows just written)."""
+    if tables is None:
+        tables = {split: read_columns(paths, task.stats_columns) for split, paths in split_files(folder, config).items()}
     everything = pa.concat_tables(tables.values())
     links = []
     for kind, png in task.plots(everything, config).items():
@@ -143,8 +146,9 @@ def _yaml(template: DatasetCard, existing: dict, infos: dict[str, DatasetInfo], 
     return card_data
 
 
-def refresh_card(folder: Path) -> Path:
-    """Recompute statistics and plots from the parquet of every config and rewrite README.md."""
+def refresh_card(folder: Path, summarised: dict[str, tuple[dict[str, dict], str]] | None = None) -> Path:
+    """Recompute statistics and plots from the parquet of every config and rewrite README.md;
+    configs in `summarised` (`summarise`'s results) are taken as they are."""
     folder = Path(folder)
     manifest = read_manifest(folder)
     if "dataset_name" not in manifest:
@@ -162,7 +166,7 @@ def refresh_card(folder: Path) -> Path:
 
     configs = [default] + [c for c in configs if c != default]  # datasets lists configs in this order
     infos = {config: config_info(folder, config) for config in configs}
-    summarised = {config: _summarise(task, folder, config) for config in configs}
+    summarised = {config: (summarised or {}).get(config) or summarise(task, folder, config) for config in configs}
     summaries = {config: stats for config, (stats, _) in summarised.items()}
     langs = sorted({lang for s in summaries.values() for lang in s["all"]["langs"]})
     card_data = _yaml(template, existing, infos, default, records, langs)

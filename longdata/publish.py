@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
@@ -21,10 +22,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import __version__
-from .card import refresh_card
+from .card import refresh_card, summarise
 from .hubfolder import (CONFIG_RE, MANIFEST, dump_json, read_manifest, shard_name, split_files,
                         write_if_changed)
 from .redact import check_no_secrets, redact
+from .tasks import get_task
 
 ROW_GROUP_BYTES = 100 * 10**6  # uncompressed; the viewer reads row groups up to ~300 MB
 SHARD_BYTES = 500 * 10**6  # uncompressed, as datasets' push_to_hub shards
@@ -161,8 +163,20 @@ def publish_config(repo_dir: Path, dataset_name: str, config_name: str, splits: 
                      repo_id=repo_id, default_config=default_config)
     for old in (p for paths in split_files(repo_dir, config_name).values() for p in paths):
         old.unlink()
-    for split, dataset in splits.items():
-        if len(dataset):
+    splits = {split: dataset for split, dataset in splits.items() if len(dataset)}
+
+    def write_shards() -> None:
+        for split, dataset in splits.items():
             write_split(dataset, repo_dir / config_name, split,
                         max_row_group_bytes=max_row_group_bytes, max_shard_bytes=max_shard_bytes)
-    return refresh_card(repo_dir)
+
+    # pyarrow writes the shards without holding the GIL, so the card's statistics and plots
+    # of the same rows (their few small columns) are drawn meanwhile, not after
+    task = get_task(dataset_name)
+    with ThreadPoolExecutor(1) as pool:
+        written = pool.submit(write_shards)
+        columns = {split: ds.select_columns(list(task.stats_columns)).with_format("arrow")[:]
+                   for split, ds in splits.items()}
+        summary = summarise(task, repo_dir, config_name, columns)
+        written.result()
+    return refresh_card(repo_dir, {config_name: summary})
