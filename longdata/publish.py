@@ -28,7 +28,9 @@ from .hubfolder import (CONFIG_RE, MANIFEST, dump_json, read_manifest, shard_nam
 from .redact import check_no_secrets, redact
 from .tasks import get_task
 
-ROW_GROUP_BYTES = 100 * 10**6  # uncompressed; the viewer reads row groups up to ~300 MB
+# uncompressed. The viewer reads row groups up to ~300 MB; publishing holds one row group
+# (and its compressed pages) in memory, so a smaller one keeps its memory small: 32 MB
+ROW_GROUP_BYTES = 32 * 10**6
 SHARD_BYTES = 500 * 10**6  # uncompressed, as datasets' push_to_hub shards
 SPLIT_RE = re.compile(r"^\w+(\.\w+)*$")  # what datasets accepts as a split name
 CDC_OPTIONS = datasets.config.DEFAULT_CDC_OPTIONS  # content-defined pages: Xet dedups re-uploads

@@ -52,8 +52,8 @@ def test_long_samples_give_bounded_row_groups_with_a_page_index(tmp_path):
     assert pq.read_table(path).equals(table.cast(FEATURES.arrow_schema))
 
 
-def test_default_limit_is_100_mb_and_published_files_have_a_page_index(tmp_path):
-    assert ROW_GROUP_BYTES == 100 * 10**6
+def test_default_limit_is_32_mb_and_published_files_have_a_page_index(tmp_path):
+    assert ROW_GROUP_BYTES == 32 * 10**6
     [path] = write_split(long_rows(), tmp_path, "train")
     assert check_viewer_safe(path, ROW_GROUP_BYTES) == 1
 
