@@ -2,10 +2,12 @@
 
 With a local resolver (pure CPU, e.g. the extractive QA writer) each worker prepares,
 answers and assembles its unit in one job, a few jobs ahead of the one whose result is
-due, in a pool kept for the whole run. With a remote one (an LLM) units go in small windows: workers prepare the window,
-the main process sends the window's requests together (so the client runs them
-concurrently, in rounds while a task asks for more), then workers assemble. Every random choice is keyed by the item, never by the worker,
-so the output is the same for any `num_proc`.
+due, in a pool kept for the whole run; such a run can be started before its results are
+wanted (`PooledRun.start`). With a remote one (an LLM) units go in small windows: workers
+prepare the window, the main process sends the window's requests together (so the client
+runs them concurrently, in rounds while a task asks for more), then workers assemble.
+Every random choice is keyed by the item, never by the worker, so the output is the same
+for any `num_proc`.
 """
 from __future__ import annotations
 
