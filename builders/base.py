@@ -60,8 +60,8 @@ class TaskBuilder(datasets.GeneratorBasedBuilder):
         requests (default: the task's offline one); `report` receives counts and rejects;
         `num_proc` is how many worker processes run units and `engine` what runs them
         (`local` or `ray`, joining `ray_address` when given): the output is the same for any.
-        `results`, made (and perhaps started) for `task_config` beforehand, replaces those
-        four (see `SplitResults.start`)."""
+        `results`, made (and perhaps started) for `task_config` beforehand, takes the place
+        of all five (see `SplitResults.start`)."""
         if task_config is not None:
             kwargs.update(config_name=None, name=task_config.config_name,
                           **{f.name: getattr(task_config, f.name) for f in task_fields(type(task_config))})
