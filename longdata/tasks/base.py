@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 # A column type as plain data: a `datasets.Value` dtype ("string", "int32"), [item] for a
 # list, {field: type} for a struct.
 Column = Any
+# what the rows of every chat dataset start with (`messages` is what TRL's SFTTrainer reads)
+CHAT_COLUMNS: dict[str, Column] = {"id": "string", "messages": [{"role": "string", "content": "string"}],
+                                   "lang": "string"}
 
 
 @dataclass

@@ -23,15 +23,13 @@ from ..llm.requests import ChatRequest, ChatResolver
 from ..prompts import load_template, prompt_hashes
 from ..seeding import stable_hash
 from ..tokens import get_counter
-from .base import Result, Task
+from .base import CHAT_COLUMNS, Result, Task
 
 NAME = "book-summary"
 SOURCES = ("given", "llm", "outline")
 
 COLUMNS = {
-    "id": "string",
-    "messages": [{"role": "string", "content": "string"}],
-    "lang": "string",
+    **CHAT_COLUMNS,
     "book_id": "string",
     "part": "int32",
     "num_parts": "int32",

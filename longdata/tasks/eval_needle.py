@@ -22,15 +22,13 @@ from ..prompts import load_template, prompt_hashes, quote_marks
 from ..seeding import rng_for, stable_hash
 from ..text import split_sentences
 from ..tokens import get_counter
-from .base import Result
+from .base import CHAT_COLUMNS, Result
 from .eval_base import EvalConfig, EvalTask
 
 NAME = "eval-needle"
 
 COLUMNS = {
-    "id": "string",
-    "messages": [{"role": "string", "content": "string"}],
-    "lang": "string",
+    **CHAT_COLUMNS,
     "num_tokens": "int32",
     "length": "int32",
     "depth": "float32",

@@ -26,7 +26,7 @@ from ..retrieval import bm25_rank, terms
 from ..seeding import rng_for, stable_hash
 from ..text import split_sentences
 from ..tokens import get_counter
-from .base import Result
+from .base import CHAT_COLUMNS, Result
 from .eval_base import EvalConfig, EvalTask
 
 NAME = "eval-passage-retrieval"
@@ -35,9 +35,7 @@ MIN_SENTENCE_CHARS = 8  # shorter sentences are not evidence of copying
 _CLAUSE = re.compile(r"[，,；;：:、]")
 
 COLUMNS = {
-    "id": "string",
-    "messages": [{"role": "string", "content": "string"}],
-    "lang": "string",
+    **CHAT_COLUMNS,
     "num_tokens": "int32",
     "answer": "int32",
     "num_paragraphs": "int32",

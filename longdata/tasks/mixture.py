@@ -31,15 +31,13 @@ if TYPE_CHECKING:
     import datasets
 from ..text import cjk_ratio, detect_lang
 from ..tokens import get_counter
-from .base import Result, Task
+from .base import CHAT_COLUMNS, Result, Task
 
 NAME = "mixture"
 SHORT_TEXT = 200  # characters
 
 COLUMNS = {
-    "id": "string",
-    "messages": [{"role": "string", "content": "string"}],
-    "lang": "string",
+    **CHAT_COLUMNS,
     "num_tokens": "int32",
     "component": "string",
     "source": "string",

@@ -17,16 +17,14 @@ from ..retrieval import bm25_rank, terms
 from ..seeding import rng_for, stable_hash
 from ..text import contains, fold
 from ..tokens import get_counter
-from .base import Result, Task
+from .base import CHAT_COLUMNS, Result, Task
 
 NAME = "multidoc-paraphrase"
 ANSWER_STYLES = ("cite-quote", "quote-cite", "index-only", "no-quote")
 MIN_CHARS = {"zh": 60, "en": 200}
 
 COLUMNS = {
-    "id": "string",
-    "messages": [{"role": "string", "content": "string"}],
-    "lang": "string",
+    **CHAT_COLUMNS,
     "num_docs": "int32",
     "gold_docs": ["int32"],
     "gold_positions": ["float32"],

@@ -22,16 +22,14 @@ from ..qa.base import QA, QARequest, Reject
 from ..seeding import rng_for, stable_hash
 from ..text import word_count
 from ..tokens import get_counter
-from .base import Result
+from .base import CHAT_COLUMNS, Result
 from .paper_summary import PaperConfig, PaperTask, fit_sections
 
 NAME = "paper-qa"
 TURN_TOKENS = 400  # kept free per turn for its question and quoting answer
 
 COLUMNS = {
-    "id": "string",
-    "messages": [{"role": "string", "content": "string"}],
-    "lang": "string",
+    **CHAT_COLUMNS,
     "paper_id": "string",
     "passage_positions": ["float32"],
     "num_tokens": "int32",

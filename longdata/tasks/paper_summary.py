@@ -21,15 +21,13 @@ from ..prompts import load_template, prompt_hashes
 from ..seeding import stable_hash
 from ..text import split_sentences
 from ..tokens import get_counter
-from .base import Result, Task
+from .base import CHAT_COLUMNS, Result, Task
 
 NAME = "paper-summary"
 MIN_SENTENCE_CHARS = 8  # shorter "sentences" (a number, a label) are not evidence of copying
 
 COLUMNS = {
-    "id": "string",
-    "messages": [{"role": "string", "content": "string"}],
-    "lang": "string",
+    **CHAT_COLUMNS,
     "paper_id": "string",
     "title": "string",
     "num_tokens": "int32",
